@@ -1,0 +1,1 @@
+"""Cross-cutting pieces that know nothing of any feature."""

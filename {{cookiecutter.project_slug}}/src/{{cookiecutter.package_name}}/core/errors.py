@@ -1,0 +1,82 @@
+"""The one error hierarchy that services raise; `core.problems` maps it to HTTP once."""
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+
+class AppError(Exception):
+    """Base of every error the service reports to clients.
+
+    Each subclass fixes an HTTP status, a stable snake_case `code` and a short title.
+    A raise site may narrow the code (`Conflict(code="email_taken")`) and adds a detail.
+    """
+
+    status: ClassVar[int] = 500
+    code: str = "internal_error"
+    title: ClassVar[str] = "Internal Server Error"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        code: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        extensions: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.detail = detail or self.title
+        if code is not None:
+            self.code = code
+        self.headers = dict(headers or {})
+        self.extensions = dict(extensions or {})
+        super().__init__(self.detail)
+
+
+class BadRequest(AppError):
+    """The request is well-formed but cannot be processed as sent."""
+
+    status = 400
+    code = "bad_request"
+    title = "Bad Request"
+
+
+class NotAuthenticated(AppError):
+    """No valid credentials were presented."""
+
+    status = 401
+    code = "not_authenticated"
+    title = "Not Authenticated"
+
+    def __init__(self, detail: str | None = None, *, code: str | None = None) -> None:
+        super().__init__(detail, code=code, headers={"WWW-Authenticate": "Bearer"})
+
+
+class PermissionDenied(AppError):
+    """The caller is known but may not do this."""
+
+    status = 403
+    code = "permission_denied"
+    title = "Permission Denied"
+
+
+class NotFound(AppError):
+    """The resource does not exist, or the caller may not know that it does."""
+
+    status = 404
+    code = "not_found"
+    title = "Not Found"
+
+
+class Conflict(AppError):
+    """The request clashes with the current state, such as a duplicate unique value."""
+
+    status = 409
+    code = "conflict"
+    title = "Conflict"
+
+
+class ServiceUnavailable(AppError):
+    """A dependency the service needs is not reachable."""
+
+    status = 503
+    code = "service_unavailable"
+    title = "Service Unavailable"

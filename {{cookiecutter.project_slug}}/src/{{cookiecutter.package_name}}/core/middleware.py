@@ -1,0 +1,160 @@
+"""Pure ASGI middleware: request ids, the access log, the body size limit, the last-resort 500.
+
+Each layer wraps `send` instead of subclassing `BaseHTTPMiddleware`, so it costs about a
+microsecond per request and keeps context variables intact.
+"""
+
+import re
+import time
+import uuid
+
+import structlog
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from {{ cookiecutter.package_name }}.core.problems import ProblemResponse, problem_body
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# Accept a caller's id only if it is short and plain, so it is safe to log and echo.
+_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,128}")
+
+access_logger = structlog.get_logger("{{ cookiecutter.package_name }}.access")
+error_logger = structlog.get_logger("{{ cookiecutter.package_name }}.errors")
+
+
+def _incoming_request_id(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            candidate = value.decode("latin-1")
+            return candidate if _VALID_REQUEST_ID.fullmatch(candidate) else None
+    return None
+
+
+class RequestContextMiddleware:
+    """Gives every request an id, echoes it, binds it to logs, and answers crashes with 500.
+
+    An incoming well-formed `X-Request-ID` is kept; otherwise a new one is generated.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _incoming_request_id(scope) or uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        response_started = False
+
+        async def send_with_request_id(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_request_id)
+        except Exception:
+            error_logger.exception("unhandled_exception", path=scope["path"])
+            if response_started:
+                raise
+            response = ProblemResponse(
+                problem_body(
+                    status=500,
+                    code="internal_error",
+                    detail="An unexpected error occurred; it has been logged.",
+                    instance=scope["path"],
+                    request_id=request_id,
+                ),
+                status_code=500,
+            )
+            await response(scope, receive, send_with_request_id)
+
+
+class AccessLogMiddleware:
+    """Logs one event per request: method, route template, status, duration and request id.
+
+    Bodies, query strings and headers are never logged, so secrets cannot leak into logs.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def send_with_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_status)
+        finally:
+            route = scope.get("route")
+            access_logger.info(
+                "request",
+                method=scope["method"],
+                route=getattr(route, "path", None),
+                path=scope["path"],
+                status=status,
+                duration_ms=round((time.perf_counter() - start) * 1000, 2),
+            )
+
+
+class BodySizeLimitMiddleware:
+    """Rejects request bodies over `max_body_size` bytes with a 413 problem.
+
+    A declared `Content-Length` over the limit is refused before the body is read; a
+    streamed body is counted as it arrives and refused once it passes the limit.
+    """
+
+    def __init__(self, app: ASGIApp, max_body_size: int) -> None:
+        self.app = app
+        self.max_body_size = max_body_size
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_body_size:
+            await self._too_large(scope, receive, send)
+            return
+        received = 0
+
+        async def receive_with_limit() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_size:
+                    # Raised while the route reads its body, so the problem handlers map it.
+                    raise HTTPException(413, detail=self._detail)
+            return message
+
+        await self.app(scope, receive_with_limit, send)
+
+    @property
+    def _detail(self) -> str:
+        return f"The body is larger than {self.max_body_size} bytes."
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = problem_body(
+            status=413,
+            code="payload_too_large",
+            detail=self._detail,
+            instance=scope["path"],
+            request_id=str(scope.get("state", {}).get("request_id", "")),
+        )
+        await ProblemResponse(body, status_code=413)(scope, receive, send)

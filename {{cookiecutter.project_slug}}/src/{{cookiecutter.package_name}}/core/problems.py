@@ -1,0 +1,185 @@
+"""RFC 9457 problem details: the single error format of every response.
+
+`install_problem_handlers` maps the domain errors of `core.errors`, the framework's own
+HTTP errors, request validation and database integrity errors to `application/problem+json`.
+Unhandled exceptions are turned into a 500 by `core.middleware.RequestContextMiddleware`.
+"""
+
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any, cast
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException
+
+from {{ cookiecutter.package_name }}.core.errors import AppError
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_PREFIX = "urn:{{ cookiecutter.project_slug }}:problem:"
+
+logger = structlog.get_logger(__name__)
+
+# Codes for errors the framework raises itself (unknown route, wrong method, body too large).
+HTTP_STATUS_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+class Problem(BaseModel):
+    """An error response (RFC 9457 problem details)."""
+
+    type: str = Field(description="URI identifying the kind of problem.")
+    title: str = Field(description="Short summary of the kind of problem.")
+    status: int = Field(description="HTTP status code.")
+    detail: str = Field(description="What went wrong in this occurrence.")
+    instance: str = Field(description="The request path that produced the problem.")
+    code: str = Field(description="Stable machine-readable error code.")
+    request_id: str = Field(description="Correlates the response with the service's logs.")
+
+
+class FieldError(BaseModel):
+    """One failed check in a request."""
+
+    loc: list[str | int] = Field(description="Where the bad value is, e.g. ['body', 'name'].")
+    msg: str = Field(description="Why it was rejected.")
+    type: str = Field(description="Stable kind of failure, e.g. 'string_too_long'.")
+
+
+class ValidationProblem(Problem):
+    """A 422 problem listing every field that failed validation."""
+
+    errors: list[FieldError]
+
+
+class ProblemResponse(JSONResponse):
+    """A JSON response served as `application/problem+json`."""
+
+    media_type = PROBLEM_MEDIA_TYPE
+
+
+def request_id_of(request: Request) -> str:
+    """The id `RequestContextMiddleware` gave this request."""
+    return str(request.scope.get("state", {}).get("request_id", ""))
+
+
+def problem_body(
+    *,
+    status: int,
+    code: str,
+    detail: str,
+    instance: str,
+    request_id: str,
+    title: str | None = None,
+    extensions: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The JSON body of one problem response."""
+    return {
+        "type": PROBLEM_TYPE_PREFIX + code,
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        "code": code,
+        "request_id": request_id,
+        **(extensions or {}),
+    }
+
+
+def problem(
+    request: Request,
+    *,
+    status: int,
+    code: str,
+    detail: str,
+    title: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
+) -> ProblemResponse:
+    """Build the problem response for `request`."""
+    body = problem_body(
+        status=status,
+        code=code,
+        detail=detail,
+        title=title,
+        instance=request.url.path,
+        request_id=request_id_of(request),
+        extensions=extensions,
+    )
+    return ProblemResponse(body, status_code=status, headers=headers)
+
+
+async def app_error_handler(request: Request, exc: Exception) -> ProblemResponse:
+    """Map a domain error raised by a service or dependency."""
+    error = cast("AppError", exc)
+    return problem(
+        request,
+        status=error.status,
+        code=error.code,
+        title=error.title,
+        detail=error.detail,
+        headers=error.headers,
+        extensions=error.extensions,
+    )
+
+
+async def http_error_handler(request: Request, exc: Exception) -> ProblemResponse:
+    """Map the framework's own HTTP errors (unknown route, wrong method, body too large)."""
+    error = cast("HTTPException", exc)
+    status = error.status_code
+    code = HTTP_STATUS_CODES.get(status) or HTTPStatus(status).phrase.lower().replace(" ", "_")
+    return problem(request, status=status, code=code, detail=error.detail, headers=error.headers)
+
+
+async def validation_error_handler(request: Request, exc: Exception) -> ProblemResponse:
+    """Map request validation: malformed JSON 400, non-JSON body 415, anything else 422."""
+    error = cast("RequestValidationError", exc)
+    errors = error.errors()
+    if any(error["type"] == "json_invalid" for error in errors):
+        return problem(
+            request, status=400, code="malformed_json", detail="The body is not valid JSON."
+        )
+    if isinstance(error.body, bytes):
+        # FastAPI only hands raw bytes to a JSON body field when the content type is not JSON.
+        return problem(
+            request,
+            status=415,
+            code="unsupported_media_type",
+            detail="Send the body as application/json.",
+        )
+    field_errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in errors]
+    return problem(
+        request,
+        status=422,
+        code="validation_failed",
+        detail=f"{len(field_errors)} field(s) failed validation.",
+        extensions={"errors": field_errors},
+    )
+
+
+async def integrity_error_handler(request: Request, exc: Exception) -> ProblemResponse:
+    """Map a constraint violation that reached commit time to a 409."""
+    logger.warning("integrity_error", error=str(getattr(exc, "orig", exc)))
+    return problem(
+        request,
+        status=409,
+        code="conflict",
+        detail="The request conflicts with the current state of a resource.",
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Register every error mapping on `app`, once."""
+    app.add_exception_handler(AppError, app_error_handler)
+    app.add_exception_handler(HTTPException, http_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(IntegrityError, integrity_error_handler)

@@ -1,0 +1,40 @@
+"""Probes for orchestrators: is the process up, and can it reach its database?"""
+
+from typing import Literal
+
+import structlog
+from fastapi import APIRouter
+from pydantic import BaseModel
+from sqlalchemy.exc import SQLAlchemyError
+
+from {{ cookiecutter.package_name }}.core.db import DatabaseDep
+from {{ cookiecutter.package_name }}.core.errors import ServiceUnavailable
+from {{ cookiecutter.package_name }}.core.openapi import problem_responses
+
+router = APIRouter(prefix="/health", tags=["health"])
+logger = structlog.get_logger(__name__)
+
+
+class HealthStatus(BaseModel):
+    """The probe's verdict."""
+
+    status: Literal["ok"] = "ok"
+
+
+@router.get("/live", summary="Liveness probe")
+async def live() -> HealthStatus:
+    """Answers while the process is running; checks nothing else."""
+    return HealthStatus()
+
+
+@router.get("/ready", summary="Readiness probe", responses=problem_responses(503))
+async def ready(database: DatabaseDep) -> HealthStatus:
+    """Answers 200 once the database completes a round trip, 503 while it cannot."""
+    try:
+        await database.ping()
+    except (SQLAlchemyError, OSError) as error:
+        logger.warning("readiness_failed", error=type(error).__name__)
+        raise ServiceUnavailable(
+            "The database is unreachable.", code="database_unavailable"
+        ) from error
+    return HealthStatus()

@@ -1,0 +1,79 @@
+"""HTTP routes for items: parse, call one service function, return."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from {{ cookiecutter.package_name }}.core.db import SessionDep
+from {{ cookiecutter.package_name }}.core.openapi import BODY_ERRORS, problem_responses
+from {{ cookiecutter.package_name }}.core.pagination import Page, PageParamsDep
+from {{ cookiecutter.package_name }}.items import service
+from {{ cookiecutter.package_name }}.items.dependencies import ItemOr404
+from {{ cookiecutter.package_name }}.items.models import Item
+from {{ cookiecutter.package_name }}.items.schemas import (
+    ItemCreate,
+    ItemRead,
+    ItemSort,
+    ItemUpdate,
+)
+
+router = APIRouter(prefix="/api/v1/items", tags=["items"])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create an item",
+    responses=problem_responses(*BODY_ERRORS, 409),
+)
+async def create_item(
+    data: ItemCreate, session: SessionDep, request: Request, response: Response
+) -> ItemRead:
+    """Create an item. Names are unique; the new item's URL is in `Location`."""
+    item = await service.create_item(session, data)
+    response.headers["Location"] = str(request.url_for("get_item", item_id=str(item.id)))
+    return ItemRead.model_validate(item)
+
+
+@router.get("", summary="List items", responses=problem_responses(422))
+async def list_items(
+    session: SessionDep,
+    page: PageParamsDep,
+    search: Annotated[
+        str | None,
+        Query(min_length=1, max_length=100, description="Only items whose name contains this."),
+    ] = None,
+    sort: Annotated[ItemSort, Query(description="Sort key; prefix '-' for descending.")] = (
+        ItemSort.CREATED_DESC
+    ),
+) -> Page[ItemRead]:
+    """List items a page at a time, optionally filtered by name and sorted."""
+    return await service.list_items(session, page, search=search, sort=sort)
+
+
+@router.get("/{item_id}", summary="Get an item", responses=problem_responses(404, 422))
+async def get_item(item: ItemOr404) -> ItemRead:
+    """Return one item."""
+    return ItemRead.model_validate(item)
+
+
+@router.patch(
+    "/{item_id}",
+    summary="Change an item",
+    responses=problem_responses(*BODY_ERRORS, 404, 409),
+)
+async def update_item(item: ItemOr404, data: ItemUpdate, session: SessionDep) -> ItemRead:
+    """Change the fields sent; fields left out keep their values."""
+    updated: Item = await service.update_item(session, item, data)
+    return ItemRead.model_validate(updated)
+
+
+@router.delete(
+    "/{item_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete an item",
+    responses=problem_responses(404, 422),
+)
+async def delete_item(item: ItemOr404, session: SessionDep) -> None:
+    """Delete an item for good."""
+    await service.delete_item(session, item)

@@ -1,0 +1,108 @@
+"""What clients send and receive for items; separate input and output shapes."""
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import ConfigDict, Field, field_validator
+
+from {{ cookiecutter.package_name }}.core.schemas import RequestSchema, ResponseSchema
+from {{ cookiecutter.package_name }}.items.models import (
+    DESCRIPTION_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+)
+
+Name = Annotated[
+    str,
+    Field(min_length=1, max_length=NAME_MAX_LENGTH, description="Unique display name."),
+]
+Description = Annotated[
+    str | None, Field(max_length=DESCRIPTION_MAX_LENGTH, description="Free text, optional.")
+]
+PriceCents = Annotated[
+    int, Field(ge=0, le=100_000_000, description="Unit price in cents (1999 = 19.99).")
+]
+Quantity = Annotated[int, Field(ge=0, le=1_000_000, description="Units in stock.")]
+
+
+class ItemCreate(RequestSchema):
+    """A new item."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Espresso cup",
+                    "description": "Porcelain, 90 ml.",
+                    "price_cents": 1299,
+                    "quantity": 40,
+                }
+            ]
+        }
+    )
+
+    name: Name
+    description: Description = None
+    price_cents: PriceCents
+    quantity: Quantity = 0
+
+
+class ItemUpdate(RequestSchema):
+    """A partial change: only the fields sent are applied."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"price_cents": 1099, "quantity": 35}]}
+    )
+
+    name: Name | None = None
+    description: Description = None
+    price_cents: PriceCents | None = None
+    quantity: Quantity | None = None
+
+    @field_validator("name", "price_cents", "quantity")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        """These fields may be left out of a PATCH, but not set to null."""
+        if value is None:
+            raise ValueError("may be omitted but not set to null")
+        return value
+
+
+class ItemRead(ResponseSchema):
+    """An item as stored."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "0b9f7c1e-5d2a-4f43-9a53-6c1f2e8d7b10",
+                    "name": "Espresso cup",
+                    "description": "Porcelain, 90 ml.",
+                    "price_cents": 1299,
+                    "quantity": 40,
+                    "created_at": "2026-01-05T09:30:00Z",
+                    "updated_at": "2026-01-05T09:30:00Z",
+                }
+            ]
+        }
+    )
+
+    id: uuid.UUID
+    name: str
+    description: str | None
+    price_cents: int
+    quantity: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ItemSort(StrEnum):
+    """Allowed sort keys; a leading '-' sorts descending."""
+
+    NAME = "name"
+    NAME_DESC = "-name"
+    PRICE = "price_cents"
+    PRICE_DESC = "-price_cents"
+    CREATED = "created_at"
+    CREATED_DESC = "-created_at"

@@ -1,0 +1,85 @@
+"""Item use cases. Knows nothing of HTTP: takes a session and schemas, raises domain errors."""
+
+import uuid
+
+from sqlalchemy import ColumnElement, UnaryExpression
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from {{ cookiecutter.package_name }}.core.errors import Conflict, NotFound
+from {{ cookiecutter.package_name }}.core.pagination import Page, PageParams
+from {{ cookiecutter.package_name }}.core.repository import Repository
+from {{ cookiecutter.package_name }}.items.models import Item
+from {{ cookiecutter.package_name }}.items.schemas import (
+    ItemCreate,
+    ItemRead,
+    ItemSort,
+    ItemUpdate,
+)
+
+_SORT_COLUMNS = {
+    "name": Item.name,
+    "price_cents": Item.price_cents,
+    "created_at": Item.created_at,
+}
+
+
+def _ordering(sort: ItemSort) -> UnaryExpression[object]:
+    column = _SORT_COLUMNS[sort.removeprefix("-")]
+    return column.desc() if sort.startswith("-") else column.asc()
+
+
+def _name_contains(text: str) -> ColumnElement[bool]:
+    """Case-insensitive substring match with LIKE wildcards in `text` taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return Item.name.ilike(f"%{escaped}%", escape="\\")
+
+
+def _name_taken(name: str) -> Conflict:
+    return Conflict(f"An item named {name!r} already exists.", code="item_name_taken")
+
+
+async def get_item(session: AsyncSession, item_id: uuid.UUID) -> Item:
+    """The item with this id; `NotFound` if there is none."""
+    item = await Repository(session, Item).get(item_id)
+    if item is None:
+        raise NotFound(f"Item {item_id} was not found.", code="item_not_found")
+    return item
+
+
+async def list_items(
+    session: AsyncSession, page: PageParams, *, search: str | None, sort: ItemSort
+) -> Page[ItemRead]:
+    """One page of items whose name contains `search`, in `sort` order."""
+    repository = Repository(session, Item)
+    filters = [_name_contains(search)] if search else []
+    rows = await repository.list(
+        filters=filters, order_by=[_ordering(sort)], limit=page.limit, offset=page.offset
+    )
+    return Page[ItemRead](
+        items=[ItemRead.model_validate(row) for row in rows],
+        total=await repository.count(filters=filters),
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+async def create_item(session: AsyncSession, data: ItemCreate) -> Item:
+    """Store a new item; `Conflict` if the name is taken."""
+    try:
+        return await Repository(session, Item).create(data.model_dump())
+    except Conflict as error:
+        raise _name_taken(data.name) from error
+
+
+async def update_item(session: AsyncSession, item: Item, data: ItemUpdate) -> Item:
+    """Apply the fields sent in `data`; `Conflict` if the new name is taken."""
+    changes = data.model_dump(exclude_unset=True)
+    try:
+        return await Repository(session, Item).update(item, changes)
+    except Conflict as error:
+        raise _name_taken(changes["name"]) from error
+
+
+async def delete_item(session: AsyncSession, item: Item) -> None:
+    """Delete `item`."""
+    await Repository(session, Item).delete(item)

@@ -1,0 +1,64 @@
+"""Typed configuration, read once from the environment and `.env`."""
+
+from functools import lru_cache
+from typing import Literal, Self
+
+from pydantic import Field, PositiveInt, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["development", "test", "staging", "production"]
+
+PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "please-change-me"})
+MIN_SECRET_BYTES = 32
+
+
+class Settings(BaseSettings):
+    """Every setting the service reads; names match the environment variables."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    environment: Environment = "development"
+    secret_key: SecretStr = SecretStr("change-me")
+
+    database_url: str = "sqlite+aiosqlite:///./{{ cookiecutter.package_name }}.db"
+    database_echo: bool = False
+    database_pool_size: PositiveInt = 5
+    database_max_overflow: int = Field(default=10, ge=0)
+    database_pool_timeout: float = Field(default=30.0, gt=0)
+    database_pool_recycle: int = Field(default=1800, ge=-1)
+    database_pool_pre_ping: bool = True
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_json: bool = True
+
+    max_body_size: PositiveInt = 1_048_576
+    cors_allow_origins: list[str] = []
+    docs_enabled: bool | None = None
+
+    @property
+    def show_docs(self) -> bool:
+        """Serve /docs, /redoc and /openapi.json: on everywhere but production unless set."""
+        if self.docs_enabled is not None:
+            return self.docs_enabled
+        return self.environment != "production"
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Self:
+        if self.environment in ("development", "test"):
+            return self
+        secret = self.secret_key.get_secret_value()
+        if secret.lower() in PLACEHOLDER_SECRETS or len(secret.encode()) < MIN_SECRET_BYTES:
+            raise ValueError(
+                f"SECRET_KEY must be a random value of at least {MIN_SECRET_BYTES} bytes "
+                f"when ENVIRONMENT={self.environment}; generate one with "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+            )
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, built on first use."""
+    return Settings()

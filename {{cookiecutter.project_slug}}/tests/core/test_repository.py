@@ -1,0 +1,65 @@
+"""The generic repository against a real database, using the items table."""
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from {{ cookiecutter.package_name }}.core.errors import Conflict
+from {{ cookiecutter.package_name }}.core.repository import Repository
+from {{ cookiecutter.package_name }}.items.models import Item
+
+
+@pytest.fixture
+def repository(session: AsyncSession) -> Repository[Item]:
+    return Repository(session, Item)
+
+
+async def add(repository: Repository[Item], name: str, price: int = 1) -> Item:
+    return await repository.create({"name": name, "price_cents": price, "quantity": 0})
+
+
+async def test_create_loads_generated_columns(repository: Repository[Item]) -> None:
+    item = await add(repository, "a")
+
+    assert item.id is not None
+    assert item.created_at.tzinfo is not None
+
+
+async def test_get_honours_extra_filters(repository: Repository[Item]) -> None:
+    item = await add(repository, "a", price=5)
+
+    assert await repository.get(item.id) is item
+    assert await repository.get(item.id, filters=[Item.price_cents > 10]) is None
+
+
+async def test_list_and_count_apply_filters_order_and_window(
+    repository: Repository[Item],
+) -> None:
+    for index in range(5):
+        await add(repository, f"item-{index}", price=index)
+    cheap = [Item.price_cents < 4]
+
+    rows = await repository.list(
+        filters=cheap, order_by=[Item.price_cents.desc()], limit=2, offset=1
+    )
+
+    assert [row.name for row in rows] == ["item-2", "item-1"]
+    assert await repository.count(filters=cheap) == 4
+    assert await repository.count() == 5
+
+
+async def test_update_and_delete(repository: Repository[Item]) -> None:
+    item = await add(repository, "a")
+
+    await repository.update(item, {"quantity": 3})
+    assert (await repository.get(item.id)) is item
+    assert item.quantity == 3
+
+    await repository.delete(item)
+    assert await repository.get(item.id) is None
+
+
+async def test_unique_violation_becomes_conflict(repository: Repository[Item]) -> None:
+    await add(repository, "same")
+
+    with pytest.raises(Conflict, match="conflicts with an existing one"):
+        await add(repository, "same")

@@ -1,0 +1,46 @@
+"""Liveness and readiness."""
+
+from pathlib import Path
+
+from httpx import ASGITransport, AsyncClient
+
+from {{ cookiecutter.package_name }}.main import create_app
+from {{ cookiecutter.package_name }}.settings import Settings
+from tests.problem_assertions import assert_problem
+
+
+async def test_live_is_200(client: AsyncClient) -> None:
+    response = await client.get("/health/live")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_ready_is_200_when_the_database_answers(client: AsyncClient) -> None:
+    response = await client.get("/health/ready")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_ready_is_503_when_the_database_is_unreachable(
+    settings: Settings, tmp_path: Path
+) -> None:
+    unreachable = settings.model_copy(
+        update={"database_url": f"sqlite+aiosqlite:///{tmp_path / 'missing-dir' / 'x.db'}"}
+    )
+    app = create_app(unreachable)
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    async with AsyncClient(transport=transport, base_url="http://testserver") as client:
+        response = await client.get("/health/ready")
+    await app.state.database.dispose()
+
+    assert_problem(response, 503, "database_unavailable")
+
+
+async def test_shutdown_closes_the_pool(settings: Settings) -> None:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        await app.state.database.ping()
+
+    assert app.state.database.engine.pool.checkedout() == 0

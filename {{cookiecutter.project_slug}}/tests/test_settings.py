@@ -1,0 +1,61 @@
+"""Settings refuse unsafe secrets outside development and test."""
+
+import pytest
+from httpx import ASGITransport, AsyncClient
+from pydantic import SecretStr, ValidationError
+
+from {{ cookiecutter.package_name }}.main import create_app
+from {{ cookiecutter.package_name }}.settings import Settings, get_settings
+from tests.conftest import TEST_SECRET
+
+
+@pytest.mark.parametrize("secret", ["change-me", "CHANGEME", "short-but-random-x9"])
+def test_production_refuses_a_placeholder_or_short_secret(secret: str) -> None:
+    with pytest.raises(ValidationError, match="SECRET_KEY must be a random value"):
+        Settings(_env_file=None, environment="production", secret_key=SecretStr(secret))
+
+
+def test_production_accepts_a_long_random_secret() -> None:
+    settings = Settings(_env_file=None, environment="production", secret_key=SecretStr(TEST_SECRET))
+
+    assert settings.show_docs is False
+
+
+def test_development_tolerates_the_placeholder() -> None:
+    assert Settings(_env_file=None).environment == "development"
+
+
+def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_POOL_SIZE", "11")
+    monkeypatch.setenv("DOCS_ENABLED", "false")
+    get_settings.cache_clear()
+
+    settings = get_settings()
+
+    assert settings.database_pool_size == 11
+    assert settings.show_docs is False
+    get_settings.cache_clear()
+
+
+async def test_docs_are_off_in_production(settings: Settings) -> None:
+    production = settings.model_copy(update={"environment": "production"})
+    app = create_app(production)
+    transport = ASGITransport(app=app)
+    async with AsyncClient(transport=transport, base_url="http://testserver") as client:
+        docs = await client.get("/docs")
+        schema = await client.get("/openapi.json")
+
+    assert (docs.status_code, schema.status_code) == (404, 404)
+
+
+async def test_cors_is_explicit_and_off_by_default(settings: Settings) -> None:
+    preflight = {"Origin": "https://app.example.com", "Access-Control-Request-Method": "POST"}
+    allowed = settings.model_copy(update={"cors_allow_origins": ["https://app.example.com"]})
+
+    for current, expected in ((settings, None), (allowed, "https://app.example.com")):
+        app = create_app(current)
+        async with AsyncClient(
+            transport=ASGITransport(app=app), base_url="http://testserver"
+        ) as client:
+            response = await client.options("/api/v1/items", headers=preflight)
+        assert response.headers.get("access-control-allow-origin") == expected
