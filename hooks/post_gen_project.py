@@ -1,0 +1,230 @@
+"""Finish a freshly baked service: prune unchosen options, write `.env`, git, install, test.
+
+Plain Python: cookiecutter renders only the string literal at the bottom, so this module
+imports unchanged and `tests/test_hooks.py` unit-tests each step. Every step can run again on
+the same output without harm (cruft re-renders on update); set BACKEND_TEMPLATE_SKIP_SETUP=1
+to skip git, install and tests there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+# Paths that belong to one value of one option; the others' paths are removed.
+MANIFEST: dict[str, dict[str, list[str]]] = {
+    "database": {"sqlite": []},
+}
+
+SECRET_LINE = re.compile(r"^SECRET_KEY=.*$", re.MULTILINE)
+SKIP_SETUP_VARIABLE = "BACKEND_TEMPLATE_SKIP_SETUP"
+MIN_PYTHON = (3, 11)
+
+
+class SetupError(RuntimeError):
+    """A step failed in a way the user has to fix; the message says how."""
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    """What running the baked service's tests produced."""
+
+    passed: bool
+    summary: str
+    output: str
+    seconds: float
+
+
+def prune_unselected(root: Path, context: Mapping[str, object]) -> list[Path]:
+    """Delete the files of every option value not chosen; return what was removed."""
+    removed = []
+    for option, paths_by_value in MANIFEST.items():
+        chosen = str(context[option])
+        for value, paths in paths_by_value.items():
+            if value == chosen:
+                continue
+            for relative in paths:
+                path = root / relative
+                if path.is_dir():
+                    shutil.rmtree(path)
+                elif path.exists():
+                    path.unlink()
+                else:
+                    continue
+                removed.append(path)
+    return removed
+
+
+def write_env(root: Path) -> bool:
+    """Create `.env` from `.env.example` with a fresh secret; keep an existing one."""
+    env = root / ".env"
+    if env.exists():
+        return False
+    template = (root / ".env.example").read_text(encoding="utf-8")
+    secret = secrets.token_urlsafe(48)  # 48 random bytes, 64 characters
+    env.write_text(SECRET_LINE.sub(f"SECRET_KEY={secret}", template, count=1), encoding="utf-8")
+    env.chmod(0o600)
+    return True
+
+
+def run(command: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None) -> str:
+    """Run `command`; return its combined output or raise `SetupError` with it."""
+    try:
+        completed = subprocess.run(
+            list(command),
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError as error:
+        raise SetupError(f"could not run {command[0]}: {error}") from error
+    output = completed.stdout + completed.stderr
+    if completed.returncode != 0:
+        raise SetupError(output.strip() or f"{' '.join(command)} exited {completed.returncode}")
+    return output
+
+
+def init_git(root: Path, author_name: str, author_email: str) -> bool:
+    """`git init` and a first commit, unless the folder is already a repository."""
+    if (root / ".git").exists():
+        return False
+    if shutil.which("git") is None:
+        raise SetupError("git is not installed; run `git init` yourself later")
+    identity = ["-c", f"user.name={author_name}", "-c", f"user.email={author_email}"]
+    run(["git", "init", "--quiet", "--initial-branch=main"], root)
+    run(["git", "add", "--all"], root)
+    run(["git", *identity, "commit", "--quiet", "--no-verify", "-m", "Initial commit"], root)
+    return True
+
+
+def _version_of(python: str) -> tuple[int, int]:
+    """(major, minor) of an interpreter, or (0, 0) when it does not run."""
+    try:
+        output = run([python, "-c", "import sys; print(*sys.version_info[:2])"], Path.cwd())
+    except SetupError:
+        return (0, 0)
+    major, minor = output.split()
+    return int(major), int(minor)
+
+
+def find_python(version: str) -> tuple[str, str | None]:
+    """An interpreter for `version`, or the running one with a note saying so.
+
+    uv only finds interpreters on PATH, so pyenv's are named by full path.
+    """
+    candidates = [shutil.which(f"python{version}")]
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates += [
+        str(path)
+        for path in sorted((pyenv_root / "versions").glob(f"{version}.*/bin/python{version}"))
+    ]
+    for candidate in candidates:
+        if candidate and _version_of(candidate) == tuple(map(int, version.split("."))):
+            return candidate, None
+    note = (
+        f"Python {version} was not found; using the Python running cookiecutter "
+        f"({sys.version_info.major}.{sys.version_info.minor}) for the local environment."
+    )
+    return sys.executable, note
+
+
+def install(root: Path, python: str) -> list[str]:
+    """Create `.venv` and install the service with its dev group; return the test command."""
+    venv_python = root / ".venv" / "bin" / "python"
+    uv = shutil.which("uv")
+    if uv is not None:
+        env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+        env.pop("VIRTUAL_ENV", None)
+        run([uv, "sync", "--python", python], root, env)
+        return [uv, "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"]
+    if not venv_python.exists():
+        run([python, "-m", "venv", ".venv"], root)
+    run([str(venv_python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], root)
+    run([str(venv_python), "-m", "pip", "install", "--quiet", "-e", ".", "--group", "dev"], root)
+    return [str(venv_python), "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+
+
+SUMMARY_LINE = re.compile(r"^=*\s*(\d+ (?:passed|failed).*?) in [\d.]+s", re.MULTILINE)
+
+
+def run_tests(root: Path, command: Sequence[str]) -> TestOutcome:
+    """Run the service's tests and capture the outcome."""
+    env = {**os.environ}
+    env.pop("VIRTUAL_ENV", None)
+    started = time.perf_counter()
+    completed = subprocess.run(
+        list(command), cwd=root, env=env, capture_output=True, text=True, check=False
+    )
+    seconds = time.perf_counter() - started
+    output = completed.stdout + completed.stderr
+    found = SUMMARY_LINE.findall(output)
+    summary = found[-1] if found else f"pytest exited {completed.returncode}"
+    return TestOutcome(completed.returncode == 0, summary, output, seconds)
+
+
+def offline_message(slug: str, reason: str) -> str:
+    """The one paragraph shown when dependencies cannot be installed."""
+    last_line = reason.strip().splitlines()[-1] if reason.strip() else "unknown error"
+    return (
+        f"Could not install {slug}'s dependencies ({last_line}). The project is complete; "
+        f"once the package index is reachable, run `cd {slug} && uv sync && uv run pytest` "
+        "(or create a virtualenv and `pip install -e . --group dev`)."
+    )
+
+
+def is_yes(value: object) -> bool:
+    """A yes/no answer, whether cookiecutter passed it as a boolean or as text."""
+    return value is True or str(value).strip().lower() in {"true", "yes", "y", "1", "on"}
+
+
+def main(context: Mapping[str, object], root: Path) -> int:
+    """Run every step; return the process exit code."""
+    slug = str(context["project_slug"])
+    prune_unselected(root, context)
+    write_env(root)
+    if os.environ.get(SKIP_SETUP_VARIABLE) == "1":
+        return 0
+    try:
+        if is_yes(context["init_git"]):
+            init_git(root, str(context["author_name"]), str(context["author_email"]))
+    except SetupError as error:
+        print(f"warning: git repository not created: {error}", file=sys.stderr)
+    if not is_yes(context["run_tests"]):
+        return 0
+    python, note = find_python(str(context["python_version"]))
+    if note:
+        print(note)
+    if _version_of(python) < MIN_PYTHON:
+        print(
+            f"{slug} needs Python {'.'.join(map(str, MIN_PYTHON))} or later, and none was "
+            f"found. The project is complete; install Python {context['python_version']}, "
+            f"then run `cd {slug} && uv sync && uv run pytest`."
+        )
+        return 0
+    try:
+        command = install(root, python)
+    except SetupError as error:
+        print(offline_message(slug, str(error)))
+        return 0
+    outcome = run_tests(root, command)
+    if not outcome.passed:
+        print(outcome.output)
+        print(f"error: {slug}'s tests failed: {outcome.summary}", file=sys.stderr)
+        return 1
+    print(f"{slug}: {outcome.summary} in {outcome.seconds:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(json.loads(r"""{{ cookiecutter | tojson }}"""), Path.cwd()))

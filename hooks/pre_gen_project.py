@@ -1,0 +1,200 @@
+"""Validate the answers before anything is written.
+
+Plain Python: cookiecutter renders the one string literal below, and the rest parses and
+imports as-is, so `tests/test_hooks.py` unit-tests every rule. Each rejection prints one line
+naming the field, the bad value and what would be accepted, then exits 1; cookiecutter
+then removes whatever it had started to write.
+"""
+
+from __future__ import annotations
+
+import json
+import keyword
+import re
+import sys
+from collections.abc import Callable, Mapping
+
+SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13")
+SUPPORTED_DATABASES = ("sqlite",)
+
+# Top-level modules a baked service imports; a package with one of these names would shadow it.
+SERVICE_IMPORTS = frozenset(
+    {
+        "aiosqlite",
+        "alembic",
+        "anyio",
+        "app",
+        "argon2",
+        "asyncpg",
+        "conftest",
+        "coverage",
+        "email_validator",
+        "fastapi",
+        "greenlet",
+        "httptools",
+        "httpx",
+        "jwt",
+        "main",
+        "migrations",
+        "multipart",
+        "mypy",
+        "pwdlib",
+        "pydantic",
+        "pydantic_core",
+        "pydantic_settings",
+        "pytest",
+        "redis",
+        "ruff",
+        "sqlalchemy",
+        "src",
+        "starlette",
+        "structlog",
+        "test",
+        "tests",
+        "typing_extensions",
+        "uvicorn",
+        "uvloop",
+    }
+)
+
+MAX_NAME_LENGTH = 40  # keeps every generated line within the 100-column lint limit
+SLUG = re.compile(r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*")
+PACKAGE = re.compile(r"[a-z_][a-z0-9_]*")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# PEP 440 public versions (the canonical pattern from the packaging specification).
+PEP440 = re.compile(
+    r"v?(?:(?:[0-9]+)!)?[0-9]+(?:\.[0-9]+)*"
+    r"(?:[-_.]?(?:a|b|c|rc|alpha|beta|pre|preview)[-_.]?[0-9]*)?"
+    r"(?:-[0-9]+|[-_.]?(?:post|rev|r)[-_.]?[0-9]*)?"
+    r"(?:[-_.]?dev[-_.]?[0-9]*)?",
+    re.IGNORECASE,
+)
+# Characters that cannot sit inside the Python and TOML strings these answers are written into.
+UNSAFE_TEXT = re.compile(r'["\\\n\r]')
+
+
+class InvalidAnswer(ValueError):
+    """An answer that cannot produce a working service; the message is shown as is."""
+
+
+def _shadowed(name: str) -> bool:
+    return name in SERVICE_IMPORTS or name in sys.stdlib_module_names
+
+
+def check_slug(value: str) -> None:
+    """Directory, distribution and command name: lowercase words joined by '-' or '_'."""
+    if not SLUG.fullmatch(value):
+        raise InvalidAnswer(
+            f"project_slug {value!r} is invalid: use lowercase letters, digits and single "
+            "'-' or '_' between words, starting with a letter (e.g. 'orders-service')"
+        )
+    if len(value) > MAX_NAME_LENGTH:
+        raise InvalidAnswer(
+            f"project_slug {value!r} is {len(value)} characters long; use at most {MAX_NAME_LENGTH}"
+        )
+    if _shadowed(value.replace("-", "_")):
+        raise InvalidAnswer(
+            f"project_slug {value!r} would shadow the Python module {value!r} that the "
+            "service imports; choose a more specific name (e.g. 'orders-service')"
+        )
+
+
+def check_package(value: str) -> None:
+    """The import package: a lowercase identifier that is no keyword and shadows nothing."""
+    if not PACKAGE.fullmatch(value) or not value.isidentifier():
+        raise InvalidAnswer(
+            f"package_name {value!r} is not a valid Python identifier: use lowercase letters, "
+            "digits and '_', starting with a letter (e.g. 'orders_service')"
+        )
+    if len(value) > MAX_NAME_LENGTH:
+        raise InvalidAnswer(
+            f"package_name {value!r} is {len(value)} characters long; use at most {MAX_NAME_LENGTH}"
+        )
+    if keyword.iskeyword(value) or keyword.issoftkeyword(value):
+        raise InvalidAnswer(
+            f"package_name {value!r} is a Python keyword; choose another (e.g. 'orders_service')"
+        )
+    if _shadowed(value):
+        raise InvalidAnswer(
+            f"package_name {value!r} would shadow the module {value!r} that the service imports; "
+            "choose a more specific name (e.g. 'orders_service')"
+        )
+
+
+def check_email(value: str) -> None:
+    """One plain address."""
+    if not EMAIL.fullmatch(value):
+        raise InvalidAnswer(
+            f"author_email {value!r} is not an email address; expected e.g. 'you@example.com'"
+        )
+
+
+def check_version(value: str) -> None:
+    """A PEP 440 version."""
+    if not PEP440.fullmatch(value):
+        raise InvalidAnswer(
+            f"version {value!r} is not a PEP 440 version; expected e.g. '0.1.0' or '1.0.0rc1'"
+        )
+
+
+def check_python(value: str) -> None:
+    """One of the Python versions the service is tested on."""
+    if value not in SUPPORTED_PYTHONS:
+        raise InvalidAnswer(
+            f"python_version {value!r} is not supported; choose one of "
+            f"{', '.join(SUPPORTED_PYTHONS)}"
+        )
+
+
+def check_database(value: str) -> None:
+    """One of the databases the template knows."""
+    if value not in SUPPORTED_DATABASES:
+        raise InvalidAnswer(
+            f"database {value!r} is not supported; choose one of {', '.join(SUPPORTED_DATABASES)}"
+        )
+
+
+def check_text(field: str) -> Callable[[str], None]:
+    """A one-line free-text answer without quotes or backslashes."""
+
+    def check(value: str) -> None:
+        if not value.strip() or UNSAFE_TEXT.search(value):
+            raise InvalidAnswer(
+                f"{field} {value!r} is invalid: use one non-empty line without double quotes "
+                "or backslashes"
+            )
+
+    return check
+
+
+CHECKS: dict[str, Callable[[str], None]] = {
+    "project_name": check_text("project_name"),
+    "project_slug": check_slug,
+    "package_name": check_package,
+    "description": check_text("description"),
+    "author_name": check_text("author_name"),
+    "author_email": check_email,
+    "version": check_version,
+    "python_version": check_python,
+    "database": check_database,
+}
+
+
+def validate(answers: Mapping[str, object]) -> None:
+    """Raise `InvalidAnswer` for the first answer that cannot work."""
+    for field, check in CHECKS.items():
+        check(str(answers[field]))
+
+
+def main(rendered_context: str) -> int:
+    """Validate the rendered context; print one line and return 1 on a bad answer."""
+    try:
+        validate(json.loads(rendered_context))
+    except InvalidAnswer as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(r"""{{ cookiecutter | tojson }}"""))
