@@ -1,0 +1,91 @@
+"""Shared fixtures: each option set is baked once per session and one environment serves all."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+COOKIECUTTER_JSON = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
+
+# Every supported option set; the first is the defaults.
+OPTION_SETS: dict[str, dict[str, Any]] = {
+    "defaults": {},
+    # The longest package name allowed (40) catches lines that only fit for short names.
+    "python-3.11": {
+        "python_version": "3.11",
+        "project_name": "Regional Customer Loyalty Reward Service",
+    },
+    "python-3.13": {"python_version": "3.13", "project_name": "Ledger"},
+}
+NO_SETUP = {"run_tests": False, "init_git": False}
+
+
+def checked_context(extra: Mapping[str, Any]) -> dict[str, Any]:
+    """`extra` after checking every key is a cookiecutter variable (unknown keys are ignored)."""
+    unknown = set(extra) - set(COOKIECUTTER_JSON)
+    assert not unknown, f"not in cookiecutter.json: {sorted(unknown)}"
+    return dict(extra)
+
+
+def run(command: list[str], cwd: Path, env: Mapping[str, str] | None = None) -> str:
+    """Run `command`; fail the test with its output when it exits non-zero."""
+    completed = subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, f"{' '.join(command)} failed:\n{output}"
+    return output
+
+
+@pytest.fixture(scope="session")
+def bake(cookies_session: Any) -> Callable[..., Path]:
+    """Bake an option set once per session and return the project path."""
+    cache: dict[str, Path] = {}
+
+    def _bake(name: str = "defaults") -> Path:
+        if name not in cache:
+            result = cookies_session.bake(
+                extra_context=checked_context({**NO_SETUP, **OPTION_SETS[name]})
+            )
+            assert result.exit_code == 0, result.exception
+            assert result.exception is None
+            cache[name] = Path(result.project_path)
+        return cache[name]
+
+    return _bake
+
+
+@pytest.fixture(scope="session")
+def service_env(bake: Callable[..., Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One virtualenv with every runtime and dev dependency of a baked service.
+
+    The services' own code is found through `pythonpath` in their pytest and mypy settings,
+    so bakes that differ only in names share this environment without being installed.
+    """
+    project = tomllib.loads((bake() / "pyproject.toml").read_text(encoding="utf-8"))
+    requirements = [
+        *project["project"]["dependencies"],
+        *project["dependency-groups"]["dev"],
+    ]
+    venv = tmp_path_factory.mktemp("service-env") / ".venv"
+    uv = shutil.which("uv")
+    assert uv, "uv is required: pip install uv"
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+    env.pop("VIRTUAL_ENV", None)
+    run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], TEMPLATE, env)
+    run(
+        [uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), *requirements],
+        TEMPLATE,
+        env,
+    )
+    return venv / "bin"

@@ -1,0 +1,254 @@
+"""Unit tests of both hooks, called as plain functions."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import COOKIECUTTER_JSON
+from tests.hook_modules import HOOKS, post_gen, pre_gen
+
+VALID = {
+    "project_name": "Orders Service",
+    "project_slug": "orders-service",
+    "package_name": "orders_service",
+    "description": "Takes orders.",
+    "author_name": "Ada Lovelace",
+    "author_email": "ada@example.com",
+    "version": "0.1.0",
+    "python_version": "3.12",
+    "database": "sqlite",
+}
+
+
+def test_valid_answers_pass() -> None:
+    pre_gen.validate(VALID)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("project_slug", "Orders", "is invalid"),
+        ("project_slug", "orders--service", "is invalid"),
+        ("project_slug", "a" * 41, "at most 40"),
+        ("project_slug", "asyncio", "would shadow"),
+        ("package_name", "orders-service", "not a valid Python identifier"),
+        ("package_name", "match", "is a Python keyword"),
+        ("package_name", "b" * 41, "at most 40"),
+        ("package_name", "structlog", "would shadow"),
+        ("package_name", "test", "would shadow"),
+        ("author_email", "ada@", "not an email address"),
+        ("version", "1.0-beta.x", "not a PEP 440 version"),
+        ("python_version", "3.10", "not supported"),
+        ("database", "oracle", "not supported"),
+        ("project_name", "", "is invalid"),
+        ("description", "back\\slash", "is invalid"),
+        ("author_name", "two\nlines", "is invalid"),
+    ],
+)
+def test_each_bad_answer_names_field_value_and_remedy(field: str, value: str, message: str) -> None:
+    with pytest.raises(pre_gen.InvalidAnswer) as caught:
+        pre_gen.validate({**VALID, field: value})
+
+    assert str(caught.value).startswith(f"{field} {value!r}")
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize("version", ["0.1.0", "1.0.0rc1", "2024.1", "1.0.post2.dev3"])
+def test_pep440_versions_are_accepted(version: str) -> None:
+    pre_gen.check_version(version)
+
+
+def test_pre_gen_main_prints_one_line_and_returns_1(capsys: pytest.CaptureFixture[str]) -> None:
+    assert pre_gen.main(json.dumps({**VALID, "package_name": "class"})) == 1
+
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("error: package_name 'class'")
+    assert pre_gen.main(json.dumps(VALID)) == 0
+
+
+def test_the_hooks_parse_before_rendering() -> None:
+    for name in ("pre_gen_project", "post_gen_project"):
+        path = HOOKS / f"{name}.py"
+        compile(path.read_text(encoding="utf-8"), str(path), "exec")
+
+
+def test_manifest_covers_every_choice_of_its_options() -> None:
+    for option, paths_by_value in post_gen.MANIFEST.items():
+        assert sorted(paths_by_value) == sorted(COOKIECUTTER_JSON[option])
+
+
+def test_prune_removes_only_unchosen_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "pg").mkdir()
+    (tmp_path / "pg" / "x.py").write_text("")
+    (tmp_path / "lite.py").write_text("")
+    manifest = {"database": {"sqlite": ["lite.py"], "postgresql": ["pg", "absent.txt"]}}
+    monkeypatch.setattr(post_gen, "MANIFEST", manifest)
+
+    removed = post_gen.prune_unselected(tmp_path, {"database": "sqlite"})
+
+    assert removed == [tmp_path / "pg"]
+    assert (tmp_path / "lite.py").exists()
+    assert post_gen.prune_unselected(tmp_path, {"database": "sqlite"}) == []
+
+
+def test_env_gets_a_fresh_secret_once(tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    for root in (tmp_path, other):
+        (root / ".env.example").write_text("ENVIRONMENT=development\nSECRET_KEY=change-me\n")
+        assert post_gen.write_env(root) is True
+
+    first = (tmp_path / ".env").read_text()
+    assert "SECRET_KEY=change-me" not in first
+    assert len(first.split("SECRET_KEY=")[1].strip()) >= 43
+    assert first != (other / ".env").read_text()
+    assert (tmp_path / ".env").stat().st_mode & 0o777 == 0o600
+    assert post_gen.write_env(tmp_path) is False
+    assert (tmp_path / ".env").read_text() == first
+
+
+def test_init_git_commits_once_and_ignores_env(tmp_path: Path) -> None:
+    (tmp_path / ".gitignore").write_text(".env\n")
+    (tmp_path / ".env").write_text("SECRET_KEY=x\n")
+    (tmp_path / "app.py").write_text("")
+
+    assert post_gen.init_git(tmp_path, "Ada", "ada@example.com") is True
+    assert post_gen.init_git(tmp_path, "Ada", "ada@example.com") is False
+
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=tmp_path, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert tracked == [".gitignore", "app.py"]
+    log = subprocess.run(
+        ["git", "log", "--format=%an <%ae> %s"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert log.strip() == "Ada <ada@example.com> Initial commit"
+
+
+def test_find_python_falls_back_to_the_running_interpreter_and_says_so() -> None:
+    python, note = post_gen.find_python("3.99")
+
+    assert python == sys.executable
+    assert note is not None
+    assert "Python 3.99 was not found" in note
+
+
+def test_find_python_finds_the_running_version() -> None:
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+    python, note = post_gen.find_python(version)
+
+    assert note is None
+    assert post_gen._version_of(python) == sys.version_info[:2]
+
+
+def test_run_raises_setup_error_with_the_output(tmp_path: Path) -> None:
+    with pytest.raises(post_gen.SetupError, match="boom"):
+        post_gen.run([sys.executable, "-c", "import sys; sys.exit('boom')"], tmp_path)
+    with pytest.raises(post_gen.SetupError, match="could not run"):
+        post_gen.run(["/nonexistent/tool"], tmp_path)
+
+
+def _tiny_project(root: Path, test_body: str) -> list[str]:
+    (root / "test_x.py").write_text(
+        f"def test_one():\n    {test_body}\n\ndef test_two():\n    pass\n"
+    )
+    return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:cookies"]
+
+
+def test_run_tests_reports_the_pytest_summary(tmp_path: Path) -> None:
+    outcome = post_gen.run_tests(tmp_path, _tiny_project(tmp_path, "pass"))
+
+    assert outcome.passed
+    assert outcome.summary == "2 passed"
+
+
+def test_run_tests_reports_failures(tmp_path: Path) -> None:
+    outcome = post_gen.run_tests(tmp_path, _tiny_project(tmp_path, "assert 1 == 2"))
+
+    assert not outcome.passed
+    assert outcome.summary == "1 failed, 1 passed"
+    assert "assert 1 == 2" in outcome.output
+
+
+def _context(**overrides: Any) -> dict[str, Any]:
+    return {**VALID, "run_tests": True, "init_git": False, **overrides}
+
+
+def _project(root: Path) -> Path:
+    (root / ".env.example").write_text("SECRET_KEY=change-me\n")
+    return root
+
+
+def test_main_exits_1_and_prints_failures_when_tests_fail(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    command = _tiny_project(_project(tmp_path), "assert 1 == 2")
+    monkeypatch.setattr(post_gen, "install", lambda root, python: command)
+
+    assert post_gen.main(_context(), tmp_path) == 1
+
+    captured = capsys.readouterr()
+    assert "assert 1 == 2" in captured.out
+    assert "error: orders-service's tests failed: 1 failed, 1 passed" in captured.err
+
+
+def test_main_prints_one_summary_line_when_tests_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    command = _tiny_project(_project(tmp_path), "pass")
+    monkeypatch.setattr(post_gen, "install", lambda root, python: command)
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+    assert post_gen.main(_context(python_version=version), tmp_path) == 0
+
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("orders-service: 2 passed in ")
+
+
+def test_main_keeps_the_project_and_explains_when_install_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def offline(root: Path, python: str) -> list[str]:
+        raise post_gen.SetupError("error: Failed to fetch: `https://pypi.org/simple/fastapi/`")
+
+    monkeypatch.setattr(post_gen, "install", offline)
+
+    assert post_gen.main(_context(), _project(tmp_path)) == 0
+
+    out = capsys.readouterr().out
+    assert "Could not install orders-service's dependencies (error: Failed to fetch" in out
+    assert "uv sync && uv run pytest" in out
+    assert (tmp_path / ".env").exists()
+
+
+def test_main_skips_setup_when_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(post_gen.SKIP_SETUP_VARIABLE, "1")
+
+    assert post_gen.main(_context(init_git=True), _project(tmp_path)) == 0
+
+    assert not (tmp_path / ".git").exists()
+    assert (tmp_path / ".env").exists()
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(True, True), ("yes", True), (False, False), ("false", False), ("0", False)],
+)
+def test_yes_no_answers_are_read_either_way(value: object, expected: bool) -> None:
+    assert post_gen.is_yes(value) is expected
