@@ -146,7 +146,7 @@ def install(root: Path, python: str) -> list[str]:
     if uv is not None:
         env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
         env.pop("VIRTUAL_ENV", None)
-        run([uv, "sync", "--python", python], root, env)
+        run([uv, "sync", "--compile-bytecode", "--python", python], root, env)
         return [uv, "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"]
     if not venv_python.exists():
         run([python, "-m", "venv", ".venv"], root)
@@ -188,20 +188,9 @@ def is_yes(value: object) -> bool:
     return value is True or str(value).strip().lower() in {"true", "yes", "y", "1", "on"}
 
 
-def main(context: Mapping[str, object], root: Path) -> int:
-    """Run every step; return the process exit code."""
+def install_for_tests(context: Mapping[str, object], root: Path) -> list[str] | None:
+    """Install the service; return the test command, or None after explaining why not."""
     slug = str(context["project_slug"])
-    prune_unselected(root, context)
-    write_env(root)
-    if os.environ.get(SKIP_SETUP_VARIABLE) == "1":
-        return 0
-    try:
-        if is_yes(context["init_git"]):
-            init_git(root, str(context["author_name"]), str(context["author_email"]))
-    except SetupError as error:
-        print(f"warning: git repository not created: {error}", file=sys.stderr)
-    if not is_yes(context["run_tests"]):
-        return 0
     python, note = find_python(str(context["python_version"]))
     if note:
         print(note)
@@ -211,11 +200,29 @@ def main(context: Mapping[str, object], root: Path) -> int:
             f"found. The project is complete; install Python {context['python_version']}, "
             f"then run `cd {slug} && uv sync && uv run pytest`."
         )
-        return 0
+        return None
     try:
-        command = install(root, python)
+        return install(root, python)
     except SetupError as error:
         print(offline_message(slug, str(error)))
+        return None
+
+
+def main(context: Mapping[str, object], root: Path) -> int:
+    """Run every step; return the process exit code."""
+    slug = str(context["project_slug"])
+    prune_unselected(root, context)
+    write_env(root)
+    if os.environ.get(SKIP_SETUP_VARIABLE) == "1":
+        return 0
+    command = install_for_tests(context, root) if is_yes(context["run_tests"]) else None
+    # After the install, so the first commit holds the lock file uv just wrote.
+    if is_yes(context["init_git"]):
+        try:
+            init_git(root, str(context["author_name"]), str(context["author_email"]))
+        except SetupError as error:
+            print(f"warning: git repository not created: {error}", file=sys.stderr)
+    if command is None:
         return 0
     outcome = run_tests(root, command)
     if not outcome.passed:

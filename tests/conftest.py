@@ -83,9 +83,7 @@ def service_env(bake: Callable[..., Path], tmp_path_factory: pytest.TempPathFact
     env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
     env.pop("VIRTUAL_ENV", None)
     run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], TEMPLATE, env)
-    run(
-        [uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), *requirements],
-        TEMPLATE,
-        env,
-    )
+    python = str(venv / "bin" / "python")
+    install = [uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", python]
+    run([*install, *requirements], TEMPLATE, env)
     return venv / "bin"

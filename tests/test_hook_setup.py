@@ -32,6 +32,10 @@ def test_hook_installs_the_service_and_runs_its_tests(
         check=True,
     ).stdout
     assert "!! .env" in status
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=project, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert "uv.lock" in tracked
 
 
 def re_summary(out: str) -> bool:

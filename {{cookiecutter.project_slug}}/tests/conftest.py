@@ -1,5 +1,6 @@
 """Fixtures: every test gets its own SQLite database file, its own app and its own client."""
 
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from pydantic import SecretStr
+from sqlalchemy import create_engine
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from {{ cookiecutter.package_name }}.core.db import Database
@@ -17,27 +19,36 @@ from {{ cookiecutter.package_name }}.settings import Settings
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256"
 
 
+@pytest.fixture(scope="session")
+def schema_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty database with every table, built once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("schema") / "template.db"
+    engine = create_engine(f"sqlite:///{path}")
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    return path
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Settings for one test: a fresh database file, no `.env` read."""
+def settings(tmp_path: Path, schema_template: Path) -> Settings:
+    """Settings for one test: its own copy of the empty database, no `.env` read."""
+    database = tmp_path / "test.db"
+    shutil.copyfile(schema_template, database)
     return Settings(
         _env_file=None,
         environment="test",
         secret_key=SecretStr(TEST_SECRET),
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'test.db'}",
+        database_url=f"sqlite+aiosqlite:///{database}",
         log_json=True,
     )
 
 
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    """The application with its schema created, disposed after the test."""
+    """The application on the test's database, its pool closed after the test."""
     application = create_app(settings)
-    database: Database = application.state.database
-    async with database.engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
     yield application
-    await database.dispose()
+    await application.state.database.dispose()
 
 
 @pytest.fixture
