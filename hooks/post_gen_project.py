@@ -79,7 +79,7 @@ def write_env(root: Path) -> bool:
 def run(command: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None) -> str:
     """Run `command`; return its combined output or raise `SetupError` with it."""
     try:
-        completed = subprocess.run(
+        completed = subprocess.run(  # noqa: S603 - fixed argument lists, no shell
             list(command),
             cwd=cwd,
             env=dict(env) if env is not None else None,
@@ -108,14 +108,27 @@ def init_git(root: Path, author_name: str, author_email: str) -> bool:
     return True
 
 
+VERSION_LINE = re.compile(r"^(\d+) (\d+)$", re.MULTILINE)
+
+
 def _version_of(python: str) -> tuple[int, int]:
-    """(major, minor) of an interpreter, or (0, 0) when it does not run."""
+    """(major, minor) of an interpreter, or (0, 0) when it does not run.
+
+    Only stdout is read: wrappers such as pyenv's shims may warn on stderr.
+    """
     try:
-        output = run([python, "-c", "import sys; print(*sys.version_info[:2])"], Path.cwd())
-    except SetupError:
+        completed = subprocess.run(  # noqa: S603 - fixed argument lists, no shell
+            [python, "-c", "import sys; print(*sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError:
         return (0, 0)
-    major, minor = output.split()
-    return int(major), int(minor)
+    found = VERSION_LINE.search(completed.stdout)
+    if completed.returncode != 0 or found is None:
+        return (0, 0)
+    return int(found.group(1)), int(found.group(2))
 
 
 def find_python(version: str) -> tuple[str, str | None]:
@@ -146,7 +159,7 @@ def install(root: Path, python: str) -> list[str]:
     if uv is not None:
         env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
         env.pop("VIRTUAL_ENV", None)
-        run([uv, "sync", "--compile-bytecode", "--python", python], root, env)
+        run([uv, "sync", "--python", python], root, env)
         return [uv, "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"]
     if not venv_python.exists():
         run([python, "-m", "venv", ".venv"], root)
@@ -163,7 +176,7 @@ def run_tests(root: Path, command: Sequence[str]) -> TestOutcome:
     env = {**os.environ}
     env.pop("VIRTUAL_ENV", None)
     started = time.perf_counter()
-    completed = subprocess.run(
+    completed = subprocess.run(  # noqa: S603 - fixed argument lists, no shell
         list(command), cwd=root, env=env, capture_output=True, text=True, check=False
     )
     seconds = time.perf_counter() - started

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -37,6 +39,9 @@ EXPECTED_FILES = [
     "src/my_service/core/repository.py",
     "src/my_service/items/router.py",
     "src/my_service/items/service.py",
+    "src/my_service/auth/tokens.py",
+    "src/my_service/auth/permissions.py",
+    "src/my_service/users/router.py",
     "tests/conftest.py",
     "tests/items/test_api.py",
 ]
@@ -169,17 +174,33 @@ def test_migrate_then_serve_answers_ready_and_docs(
             docs_status, docs = _get(f"{base}/docs")
             assert docs_status == 200
             assert "swagger-ui" in docs
-            assert _post_json(f"{base}/api/v1/items", b'{"name": "mug", "price_cents": 5}') == 201
+            assert _create_item_as_a_new_user(base) == 201
         finally:
             server.terminate()
             server.wait(timeout=10)
     assert '"event": "request"' in log.read_text()
 
 
-def _post_json(url: str, body: bytes) -> int:
-    request = urllib.request.Request(  # noqa: S310 - loopback only
-        url, data=body, headers={"Content-Type": "application/json"}, method="POST"
+def _create_item_as_a_new_user(base: str) -> int:
+    account = {"email": "ada@example.com", "password": "correct-horse-battery", "full_name": "A"}
+    _request(f"{base}/api/v1/auth/register", json.dumps(account).encode(), "application/json")
+    form = urllib.parse.urlencode({"username": account["email"], "password": account["password"]})
+    _, tokens = _request(
+        f"{base}/api/v1/auth/login", form.encode(), "application/x-www-form-urlencoded"
     )
-    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
-        status: int = response.status
-        return status
+    status, _ = _request(
+        f"{base}/api/v1/items",
+        b'{"name": "mug", "price_cents": 5}',
+        "application/json",
+        token=json.loads(tokens)["access_token"],
+    )
+    return status
+
+
+def _request(url: str, body: bytes, content_type: str, token: str = "") -> tuple[int, str]:
+    headers = {"Content-Type": content_type}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
+    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback only
+        return response.status, response.read().decode()

@@ -153,6 +153,15 @@ def test_find_python_finds_the_running_version() -> None:
     assert post_gen._version_of(python) == sys.version_info[:2]
 
 
+def test_version_probe_ignores_warnings_on_stderr(tmp_path: Path) -> None:
+    noisy = tmp_path / "python-wrapper"
+    noisy.write_text(f'#!/bin/sh\necho "pyenv: cannot rehash" >&2\nexec {sys.executable} "$@"\n')
+    noisy.chmod(0o755)
+
+    assert post_gen._version_of(str(noisy)) == sys.version_info[:2]
+    assert post_gen._version_of(str(tmp_path / "missing")) == (0, 0)
+
+
 def test_run_raises_setup_error_with_the_output(tmp_path: Path) -> None:
     with pytest.raises(post_gen.SetupError, match="boom"):
         post_gen.run([sys.executable, "-c", "import sys; sys.exit('boom')"], tmp_path)

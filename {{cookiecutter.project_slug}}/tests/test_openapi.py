@@ -3,13 +3,16 @@
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from httpx import AsyncClient
 
+from {{ cookiecutter.package_name }}.main import create_app
+from {{ cookiecutter.package_name }}.settings import Settings
 
-@pytest.fixture
-def schema(app: FastAPI) -> dict[str, Any]:
-    return app.openapi()
+
+@pytest.fixture(scope="module")
+def schema() -> dict[str, Any]:
+    """The document of an app on default settings, built once for this module."""
+    return create_app(Settings(_env_file=None)).openapi()
 
 
 def operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -23,7 +26,7 @@ def operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
 def test_document_has_title_version_and_tags(schema: dict[str, Any]) -> None:
     assert schema["info"]["title"] == "{{ cookiecutter.project_name }}"
     assert schema["info"]["version"] == "{{ cookiecutter.version }}"
-    assert {tag["name"] for tag in schema["tags"]} == {"items", "health"}
+    assert {tag["name"] for tag in schema["tags"]} == {"auth", "users", "items", "health"}
 
 
 def test_every_operation_has_a_summary_description_tag_and_500(schema: dict[str, Any]) -> None:

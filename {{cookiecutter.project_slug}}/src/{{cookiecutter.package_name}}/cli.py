@@ -1,4 +1,4 @@
-"""The command line: `serve` runs the API, `openapi` prints its document."""
+"""The command line: `serve`, `create-admin` and `openapi`."""
 
 import argparse
 import json
@@ -32,6 +32,21 @@ def openapi(_: argparse.Namespace) -> None:
     sys.stdout.write("\n")
 
 
+def create_admin(args: argparse.Namespace) -> None:
+    """Create an administrator; the password comes from ADMIN_PASSWORD or a prompt."""
+    from {{ cookiecutter.package_name }}.settings import get_settings  # noqa: PLC0415
+    from {{ cookiecutter.package_name }}.users.admin import (  # noqa: PLC0415
+        AdminCreationError,
+        run_create_admin,
+    )
+
+    try:
+        user_id = run_create_admin(get_settings(), email=args.email, full_name=args.full_name)
+    except AdminCreationError as error:
+        sys.exit(f"error: {error}")
+    print(f"Created administrator {args.email} ({user_id}).")  # noqa: T201
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The CLI's commands and options."""
     parser = argparse.ArgumentParser(prog="{{ cookiecutter.project_slug }}")
@@ -43,6 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser.add_argument("--workers", type=int, default=1)
     serve_parser.add_argument("--reload", action="store_true", help="restart on code changes")
     serve_parser.set_defaults(handler=serve)
+
+    admin_parser = commands.add_parser(
+        "create-admin", help="create an administrator (password from ADMIN_PASSWORD or a prompt)"
+    )
+    admin_parser.add_argument("--email", required=True)
+    admin_parser.add_argument("--full-name", default="Administrator")
+    admin_parser.set_defaults(handler=create_admin)
 
     openapi_parser = commands.add_parser("openapi", help="print the OpenAPI document")
     openapi_parser.set_defaults(handler=openapi)

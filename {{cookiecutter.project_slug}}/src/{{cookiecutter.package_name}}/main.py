@@ -7,6 +7,8 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from {{ cookiecutter.package_name }}.api import api_router
+from {{ cookiecutter.package_name }}.auth.passwords import PasswordHasher
+from {{ cookiecutter.package_name }}.auth.tokens import TokenCodec
 from {{ cookiecutter.package_name }}.core.db import Database
 from {{ cookiecutter.package_name }}.core.logging import configure_logging
 from {{ cookiecutter.package_name }}.core.middleware import (
@@ -24,6 +26,8 @@ VERSION = "{{ cookiecutter.version }}"
 DESCRIPTION = "{{ cookiecutter.description }}"
 
 OPENAPI_TAGS = [
+    {"name": "auth", "description": "Register, log in, refresh and log out."},
+    {"name": "users", "description": "Your own account; everyone's, for administrators."},
     {"name": "items", "description": "The example resource: create, read, list, change, delete."},
     {"name": "health", "description": "Probes for load balancers and orchestrators."},
 ]
@@ -55,6 +59,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.database = database
+    app.state.token_codec = TokenCodec(settings)
+    app.state.password_hasher = PasswordHasher(settings)
 
     install_problem_handlers(app)
     install_openapi(app)

@@ -106,12 +106,10 @@ async def test_a_crash_after_the_response_started_is_not_masked(
 
     app.add_api_route("/stream", stream)
 
-    with caplog.at_level(logging.ERROR), pytest.raises(RuntimeError, match="mid-stream"):
-        await app_without_exception_capture(app).get("/stream")
+    # This client lets exceptions escaping the app propagate to the test.
+    transport = ASGITransport(app=app)
+    async with AsyncClient(transport=transport, base_url="http://testserver") as raw_client:
+        with caplog.at_level(logging.ERROR), pytest.raises(RuntimeError, match="mid-stream"):
+            await raw_client.get("/stream")
 
     assert "unhandled_exception" in caplog.text
-
-
-def app_without_exception_capture(app: FastAPI) -> AsyncClient:
-    """A client that lets exceptions escaping the app propagate to the test."""
-    return AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver")

@@ -12,13 +12,14 @@ from {{ cookiecutter.package_name }}.core.db import SessionDep
 from {{ cookiecutter.package_name }}.core.errors import AppError, PermissionDenied
 from {{ cookiecutter.package_name }}.items.models import Item
 from {{ cookiecutter.package_name }}.settings import Settings
+from tests.conftest import Account
 from tests.problem_assertions import assert_problem
 
 URL = "/api/v1/items"
 
 
 @pytest.fixture
-def failing_client(app: FastAPI, client: AsyncClient) -> AsyncClient:
+def failing_client(app: FastAPI, client: AsyncClient, user: Account) -> AsyncClient:
     """The client, with routes that fail in ways real handlers might."""
 
     async def crash() -> None:
@@ -29,7 +30,7 @@ def failing_client(app: FastAPI, client: AsyncClient) -> AsyncClient:
 
     async def duplicate_at_commit(session: SessionDep) -> None:
         # Added without a flush, so the unique violation surfaces at commit time.
-        session.add(Item(name="dup", price_cents=1, quantity=0))
+        session.add(Item(name="dup", price_cents=1, quantity=0, owner_id=user.id))
 
     app.add_api_route("/boom", crash)
     app.add_api_route("/forbidden", forbid)
@@ -94,9 +95,9 @@ async def test_domain_error_keeps_its_code_and_extensions(failing_client: AsyncC
 
 
 async def test_integrity_error_at_commit_is_409(
-    failing_client: AsyncClient, session: AsyncSession
+    failing_client: AsyncClient, session: AsyncSession, user: Account
 ) -> None:
-    session.add(Item(name="dup", price_cents=1, quantity=0))
+    session.add(Item(name="dup", price_cents=1, quantity=0, owner_id=user.id))
     await session.commit()
 
     assert_problem(await failing_client.post("/dup"), 409, "conflict")

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from {{ cookiecutter.package_name }}.core.errors import AppError
 from {{ cookiecutter.package_name }}.settings import Settings
 
 
@@ -71,11 +72,15 @@ async def get_session(
     """The unit of work: commit when the handler returns, roll back when it raises.
 
     Used with `scope="function"`, so the commit happens before the response is sent and
-    a failing commit becomes an error response instead of a lost write.
+    a failing commit becomes an error response instead of a lost write. A domain error
+    raised with `keep_changes=True` commits what was written before it.
     """
     async with database.sessionmaker() as session:
         try:
             yield session
+        except AppError as error:
+            await (session.commit() if error.keep_changes else session.rollback())
+            raise
         except BaseException:
             await session.rollback()
             raise

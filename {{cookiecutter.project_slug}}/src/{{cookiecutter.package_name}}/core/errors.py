@@ -14,6 +14,8 @@ class AppError(Exception):
     status: ClassVar[int] = 500
     code: str = "internal_error"
     title: ClassVar[str] = "Internal Server Error"
+    # Most errors undo the request's writes; a few must keep them (a revocation, say).
+    keep_changes: bool = False
 
     def __init__(
         self,
@@ -22,8 +24,10 @@ class AppError(Exception):
         code: str | None = None,
         headers: Mapping[str, str] | None = None,
         extensions: Mapping[str, Any] | None = None,
+        keep_changes: bool = False,
     ) -> None:
         self.detail = detail or self.title
+        self.keep_changes = keep_changes
         if code is not None:
             self.code = code
         self.headers = dict(headers or {})
@@ -46,8 +50,12 @@ class NotAuthenticated(AppError):
     code = "not_authenticated"
     title = "Not Authenticated"
 
-    def __init__(self, detail: str | None = None, *, code: str | None = None) -> None:
-        super().__init__(detail, code=code, headers={"WWW-Authenticate": "Bearer"})
+    def __init__(
+        self, detail: str | None = None, *, code: str | None = None, keep_changes: bool = False
+    ) -> None:
+        super().__init__(
+            detail, code=code, headers={"WWW-Authenticate": "Bearer"}, keep_changes=keep_changes
+        )
 
 
 class PermissionDenied(AppError):

@@ -5,17 +5,30 @@ from typing import Annotated
 
 from fastapi import Depends, Path
 
+from {{ cookiecutter.package_name }}.auth.dependencies import CurrentPrincipal
+from {{ cookiecutter.package_name }}.auth.permissions import Permission
 from {{ cookiecutter.package_name }}.core.db import SessionDep
 from {{ cookiecutter.package_name }}.items import service
 from {{ cookiecutter.package_name }}.items.models import Item
 
 
+def owner_scope(principal: CurrentPrincipal) -> uuid.UUID | None:
+    """Whose items the caller may see: their own, or everyone's (None) for administrators."""
+    if Permission.ITEMS_MANAGE_ALL in principal.permissions:
+        return None
+    return principal.user.id
+
+
+OwnerScope = Annotated[uuid.UUID | None, Depends(owner_scope)]
+
+
 async def load_item(
     session: SessionDep,
+    scope: OwnerScope,
     item_id: Annotated[uuid.UUID, Path(description="The item's id.")],
 ) -> Item:
-    """The item named in the path, or a 404 problem."""
-    return await service.get_item(session, item_id)
+    """The item named in the path if the caller may see it; otherwise 404, as if absent."""
+    return await service.get_item(session, item_id, owner_id=scope)
 
 
 ItemOr404 = Annotated[Item, Depends(load_item)]

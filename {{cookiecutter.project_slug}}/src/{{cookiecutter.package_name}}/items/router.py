@@ -2,13 +2,15 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
+from {{ cookiecutter.package_name }}.auth.dependencies import CurrentPrincipal, require
+from {{ cookiecutter.package_name }}.auth.permissions import Permission
 from {{ cookiecutter.package_name }}.core.db import SessionDep
 from {{ cookiecutter.package_name }}.core.openapi import BODY_ERRORS, problem_responses
 from {{ cookiecutter.package_name }}.core.pagination import Page, PageParamsDep
 from {{ cookiecutter.package_name }}.items import service
-from {{ cookiecutter.package_name }}.items.dependencies import ItemOr404
+from {{ cookiecutter.package_name }}.items.dependencies import ItemOr404, OwnerScope
 from {{ cookiecutter.package_name }}.items.models import Item
 from {{ cookiecutter.package_name }}.items.schemas import (
     ItemCreate,
@@ -17,27 +19,36 @@ from {{ cookiecutter.package_name }}.items.schemas import (
     ItemUpdate,
 )
 
-router = APIRouter(prefix="/api/v1/items", tags=["items"])
+router = APIRouter(prefix="/api/v1/items", tags=["items"], responses=problem_responses(403))
+CanRead = Depends(require(Permission.ITEMS_READ))
+CanWrite = Depends(require(Permission.ITEMS_WRITE))
 
 
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Create an item",
+    dependencies=[CanWrite],
     responses=problem_responses(*BODY_ERRORS, 409),
 )
 async def create_item(
-    data: ItemCreate, session: SessionDep, request: Request, response: Response
+    data: ItemCreate,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    request: Request,
+    response: Response,
 ) -> ItemRead:
-    """Create an item. Names are unique; the new item's URL is in `Location`."""
-    item = await service.create_item(session, data)
+    """Create an item owned by the caller. Each owner's item names are unique; the new
+    item's URL is in `Location`."""
+    item = await service.create_item(session, data, owner_id=principal.user.id)
     response.headers["Location"] = str(request.url_for("get_item", item_id=str(item.id)))
     return ItemRead.model_validate(item)
 
 
-@router.get("", summary="List items", responses=problem_responses(422))
+@router.get("", summary="List items", dependencies=[CanRead], responses=problem_responses(422))
 async def list_items(
     session: SessionDep,
+    scope: OwnerScope,
     page: PageParamsDep,
     search: Annotated[
         str | None,
@@ -47,19 +58,26 @@ async def list_items(
         ItemSort.CREATED_DESC
     ),
 ) -> Page[ItemRead]:
-    """List items a page at a time, optionally filtered by name and sorted."""
-    return await service.list_items(session, page, search=search, sort=sort)
+    """List the caller's items (every item, for administrators) a page at a time, optionally
+    filtered by name and sorted."""
+    return await service.list_items(session, page, owner_id=scope, search=search, sort=sort)
 
 
-@router.get("/{item_id}", summary="Get an item", responses=problem_responses(404, 422))
+@router.get(
+    "/{item_id}",
+    summary="Get an item",
+    dependencies=[CanRead],
+    responses=problem_responses(404, 422),
+)
 async def get_item(item: ItemOr404) -> ItemRead:
-    """Return one item."""
+    """Return one of the caller's items; another user's item is a 404."""
     return ItemRead.model_validate(item)
 
 
 @router.patch(
     "/{item_id}",
     summary="Change an item",
+    dependencies=[CanWrite],
     responses=problem_responses(*BODY_ERRORS, 404, 409),
 )
 async def update_item(item: ItemOr404, data: ItemUpdate, session: SessionDep) -> ItemRead:
@@ -72,6 +90,7 @@ async def update_item(item: ItemOr404, data: ItemUpdate, session: SessionDep) ->
     "/{item_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete an item",
+    dependencies=[CanWrite],
     responses=problem_responses(404, 422),
 )
 async def delete_item(item: ItemOr404, session: SessionDep) -> None:

@@ -35,23 +35,35 @@ def _name_contains(text: str) -> ColumnElement[bool]:
 
 
 def _name_taken(name: str) -> Conflict:
-    return Conflict(f"An item named {name!r} already exists.", code="item_name_taken")
+    return Conflict(f"You already have an item named {name!r}.", code="item_name_taken")
 
 
-async def get_item(session: AsyncSession, item_id: uuid.UUID) -> Item:
-    """The item with this id; `NotFound` if there is none."""
-    item = await Repository(session, Item).get(item_id)
+def _owned_by(owner_id: uuid.UUID | None) -> list[ColumnElement[bool]]:
+    """Filters limiting items to one owner; none when `owner_id` is None (every owner)."""
+    return [] if owner_id is None else [Item.owner_id == owner_id]
+
+
+async def get_item(
+    session: AsyncSession, item_id: uuid.UUID, *, owner_id: uuid.UUID | None
+) -> Item:
+    """The item with this id among `owner_id`'s; `NotFound` if there is none."""
+    item = await Repository(session, Item).get(item_id, filters=_owned_by(owner_id))
     if item is None:
         raise NotFound(f"Item {item_id} was not found.", code="item_not_found")
     return item
 
 
 async def list_items(
-    session: AsyncSession, page: PageParams, *, search: str | None, sort: ItemSort
+    session: AsyncSession,
+    page: PageParams,
+    *,
+    owner_id: uuid.UUID | None,
+    search: str | None,
+    sort: ItemSort,
 ) -> Page[ItemRead]:
-    """One page of items whose name contains `search`, in `sort` order."""
+    """One page of `owner_id`'s items whose name contains `search`, in `sort` order."""
     repository = Repository(session, Item)
-    filters = [_name_contains(search)] if search else []
+    filters = _owned_by(owner_id) + ([_name_contains(search)] if search else [])
     rows = await repository.list(
         filters=filters, order_by=[_ordering(sort)], limit=page.limit, offset=page.offset
     )
@@ -63,10 +75,10 @@ async def list_items(
     )
 
 
-async def create_item(session: AsyncSession, data: ItemCreate) -> Item:
-    """Store a new item; `Conflict` if the name is taken."""
+async def create_item(session: AsyncSession, data: ItemCreate, *, owner_id: uuid.UUID) -> Item:
+    """Store a new item for `owner_id`; `Conflict` if they already have one of that name."""
     try:
-        return await Repository(session, Item).create(data.model_dump())
+        return await Repository(session, Item).create({**data.model_dump(), "owner_id": owner_id})
     except Conflict as error:
         raise _name_taken(data.name) from error
 

@@ -1,0 +1,1 @@
+"""Authentication (JWT access and refresh tokens, sessions) and role-based permissions."""

@@ -1,0 +1,77 @@
+"""Routes to register, log in, refresh and log out."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, status
+
+from {{ cookiecutter.package_name }}.auth import service
+from {{ cookiecutter.package_name }}.auth.dependencies import (
+    CurrentPrincipal,
+    PasswordHasherDep,
+    TokenCodecDep,
+)
+from {{ cookiecutter.package_name }}.auth.schemas import RefreshRequest, TokenPair
+from {{ cookiecutter.package_name }}.core.db import SessionDep
+from {{ cookiecutter.package_name }}.core.openapi import BODY_ERRORS, problem_responses
+from {{ cookiecutter.package_name }}.users.models import EMAIL_MAX_LENGTH
+from {{ cookiecutter.package_name }}.users.schemas import (
+    PASSWORD_MAX_LENGTH,
+    UserRead,
+    UserRegister,
+)
+
+# Public: these routes are how a caller gets a token in the first place.
+public_router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+# Needs a valid access token, like everything else under /api.
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+
+@public_router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create an account",
+    responses=problem_responses(*BODY_ERRORS, 409),
+)
+async def register(data: UserRegister, session: SessionDep, hasher: PasswordHasherDep) -> UserRead:
+    """Create an account with the `user` role. Emails are unique, ignoring case."""
+    return UserRead.model_validate(await service.register(session, hasher, data))
+
+
+@public_router.post(
+    "/login",
+    summary="Log in with email and password",
+    responses=problem_responses(*BODY_ERRORS, 401),
+)
+async def login(
+    username: Annotated[
+        str, Form(min_length=1, max_length=EMAIL_MAX_LENGTH, description="The account's email.")
+    ],
+    password: Annotated[str, Form(min_length=1, max_length=PASSWORD_MAX_LENGTH)],
+    session: SessionDep,
+    hasher: PasswordHasherDep,
+    codec: TokenCodecDep,
+) -> TokenPair:
+    """OAuth2 password flow (form fields `username` and `password`), as Swagger's Authorize
+    button sends it. Returns a 15-minute access token and a single-use refresh token."""
+    return await service.login(session, hasher, codec, email=username, password=password)
+
+
+@public_router.post(
+    "/refresh",
+    summary="Exchange a refresh token for a new pair",
+    responses=problem_responses(*BODY_ERRORS, 401),
+)
+async def refresh(data: RefreshRequest, session: SessionDep, codec: TokenCodecDep) -> TokenPair:
+    """Each refresh token works once. Presenting one again ends its whole session."""
+    return await service.refresh(session, codec, data.refresh_token)
+
+
+@router.post(
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Log out",
+    responses=problem_responses(401),
+)
+async def logout(principal: CurrentPrincipal, session: SessionDep) -> None:
+    """End this session: its access token and refresh tokens stop working at once."""
+    await service.logout(session, principal)

@@ -1,0 +1,185 @@
+"""Authentication use cases: register, log in, refresh, log out, authenticate a request.
+
+Knows nothing of HTTP. Sessions live in the database, so revocation holds across replicas.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import structlog
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from {{ cookiecutter.package_name }}.auth.models import AuthSession
+from {{ cookiecutter.package_name }}.auth.passwords import PasswordHasher
+from {{ cookiecutter.package_name }}.auth.permissions import Permission, permissions_of
+from {{ cookiecutter.package_name }}.auth.schemas import TokenPair
+from {{ cookiecutter.package_name }}.auth.tokens import TokenCodec, TokenType
+from {{ cookiecutter.package_name }}.core.errors import Conflict, NotAuthenticated
+from {{ cookiecutter.package_name }}.core.models import utc_now
+from {{ cookiecutter.package_name }}.core.repository import Repository
+from {{ cookiecutter.package_name }}.users.models import User
+from {{ cookiecutter.package_name }}.users.schemas import UserRegister
+
+security_log = structlog.get_logger("{{ cookiecutter.package_name }}.security")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller of one request."""
+
+    user: User
+    session_id: uuid.UUID
+    permissions: frozenset[Permission]
+
+
+def _invalid_credentials() -> NotAuthenticated:
+    # One answer for unknown email, wrong password and inactive account.
+    return NotAuthenticated("Incorrect email or password.", code="invalid_credentials")
+
+
+async def register(session: AsyncSession, hasher: PasswordHasher, data: UserRegister) -> User:
+    """Create an active `user` account; `Conflict` if the email is taken."""
+    values = {
+        "email": data.email,
+        "full_name": data.full_name,
+        "password_hash": await hasher.hash(data.password),
+    }
+    try:
+        user = await Repository(session, User).create(values)
+    except Conflict as error:
+        raise Conflict("This email is already registered.", code="email_taken") from error
+    security_log.info("user_registered", user_id=str(user.id))
+    return user
+
+
+def issue_token_pair(codec: TokenCodec, auth_session: AuthSession, now: datetime) -> TokenPair:
+    """A fresh access token and the session's current refresh token."""
+    access, _ = codec.issue(
+        TokenType.ACCESS, user_id=auth_session.user_id, session_id=auth_session.id, now=now
+    )
+    refresh, _ = codec.issue(
+        TokenType.REFRESH,
+        user_id=auth_session.user_id,
+        session_id=auth_session.id,
+        token_id=auth_session.current_refresh_id,
+        now=now,
+    )
+    return TokenPair(
+        access_token=access,
+        refresh_token=refresh,
+        expires_in=int(codec.ttl[TokenType.ACCESS].total_seconds()),
+    )
+
+
+async def open_session(
+    session: AsyncSession, codec: TokenCodec, user: User, now: datetime
+) -> AuthSession:
+    """Start a new session (refresh-token family) for `user`."""
+    return await Repository(session, AuthSession).create(
+        {
+            "user_id": user.id,
+            "current_refresh_id": uuid.uuid4(),
+            "expires_at": now + codec.ttl[TokenType.REFRESH],
+        }
+    )
+
+
+async def login(
+    session: AsyncSession,
+    hasher: PasswordHasher,
+    codec: TokenCodec,
+    *,
+    email: str,
+    password: str,
+) -> TokenPair:
+    """Check the credentials and open a session; every failure is the same 401."""
+    user = (await session.scalars(select(User).where(User.email == email.lower()))).first()
+    valid, new_hash = await hasher.verify(password, user.password_hash if user else None)
+    if user is None or not valid or not user.is_active:
+        security_log.warning("login_failed", user_id=str(user.id) if user else None)
+        raise _invalid_credentials()
+    if new_hash is not None:
+        user.password_hash = new_hash  # parameters changed since this hash was made
+    now = utc_now()
+    await purge_expired_sessions(session, now)
+    auth_session = await open_session(session, codec, user, now)
+    security_log.info("login_succeeded", user_id=str(user.id), session_id=str(auth_session.id))
+    return issue_token_pair(codec, auth_session, now)
+
+
+async def refresh(session: AsyncSession, codec: TokenCodec, refresh_token: str) -> TokenPair:
+    """Exchange a refresh token for a new pair; a reused token revokes its whole session."""
+    claims = codec.verify(refresh_token, TokenType.REFRESH)
+    query = (
+        select(AuthSession)
+        .join(User, User.id == AuthSession.user_id)
+        .where(AuthSession.id == claims.session_id, User.is_active.is_(True))
+    )
+    auth_session = (await session.scalars(query)).first()
+    if auth_session is None or auth_session.revoked_at is not None:
+        raise NotAuthenticated("This session has ended.", code="invalid_token")
+    now = utc_now()
+    if auth_session.current_refresh_id != claims.token_id:
+        auth_session.revoked_at = now
+        security_log.warning(
+            "refresh_reuse_detected",
+            user_id=str(auth_session.user_id),
+            session_id=str(auth_session.id),
+        )
+        raise NotAuthenticated(
+            "This refresh token was already used; the session has been ended.",
+            code="refresh_token_reused",
+            keep_changes=True,
+        )
+    auth_session.current_refresh_id = uuid.uuid4()
+    return issue_token_pair(codec, auth_session, now)
+
+
+async def logout(session: AsyncSession, principal: Principal) -> None:
+    """End the caller's session: its access and refresh tokens stop working at once."""
+    await session.execute(
+        update(AuthSession)
+        .where(AuthSession.id == principal.session_id)
+        .values(revoked_at=utc_now())
+    )
+    security_log.info(
+        "logout", user_id=str(principal.user.id), session_id=str(principal.session_id)
+    )
+
+
+async def authenticate(session: AsyncSession, codec: TokenCodec, access_token: str) -> Principal:
+    """The caller behind an access token, with one query for user and session together."""
+    claims = codec.verify(access_token, TokenType.ACCESS)
+    query = (
+        select(User)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .where(
+            User.id == claims.user_id,
+            AuthSession.id == claims.session_id,
+            AuthSession.revoked_at.is_(None),
+            User.is_active.is_(True),
+        )
+    )
+    user = (await session.scalars(query)).first()
+    if user is None:
+        raise NotAuthenticated("This session has ended.", code="invalid_token")
+    return Principal(user=user, session_id=claims.session_id, permissions=permissions_of(user.role))
+
+
+async def revoke_sessions(
+    session: AsyncSession, user_id: uuid.UUID, *, keep: uuid.UUID | None = None
+) -> None:
+    """End every session of `user_id` except `keep`."""
+    query = update(AuthSession).where(
+        AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None)
+    )
+    if keep is not None:
+        query = query.where(AuthSession.id != keep)
+    await session.execute(query.values(revoked_at=utc_now()))
+
+
+async def purge_expired_sessions(session: AsyncSession, now: datetime) -> None:
+    """Delete sessions whose refresh tokens have expired; their tokens can no longer verify."""
+    await session.execute(delete(AuthSession).where(AuthSession.expires_at < now))

@@ -1,0 +1,102 @@
+"""JSON Web Tokens: issue and verify access and refresh tokens with pinned algorithms."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import jwt
+
+from {{ cookiecutter.package_name }}.core.errors import NotAuthenticated
+from {{ cookiecutter.package_name }}.settings import Settings
+
+REQUIRED_CLAIMS = ["iss", "aud", "sub", "exp", "iat", "nbf", "jti", "type", "sid"]
+
+
+class TokenType(StrEnum):
+    """What a token may be used for; one is never accepted as the other."""
+
+    ACCESS = "access"
+    REFRESH = "refresh"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    """The verified claims the service relies on."""
+
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+    token_id: uuid.UUID
+    type: TokenType
+    expires_at: datetime
+
+
+class TokenCodec:
+    """Signs and verifies tokens for one issuer and audience with one pinned algorithm."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._key = settings.secret_key.get_secret_value()
+        self._algorithm = settings.jwt_algorithm
+        self._issuer = settings.jwt_issuer
+        self._audience = settings.jwt_audience
+        self.ttl = {
+            TokenType.ACCESS: timedelta(seconds=settings.access_token_ttl_seconds),
+            TokenType.REFRESH: timedelta(seconds=settings.refresh_token_ttl_seconds),
+        }
+
+    def issue(
+        self,
+        token_type: TokenType,
+        *,
+        user_id: uuid.UUID,
+        session_id: uuid.UUID,
+        now: datetime,
+        token_id: uuid.UUID | None = None,
+    ) -> tuple[str, TokenClaims]:
+        """A signed token and its claims; `sub` is the user's immutable id."""
+        claims = TokenClaims(
+            user_id=user_id,
+            session_id=session_id,
+            token_id=token_id or uuid.uuid4(),
+            type=token_type,
+            expires_at=now + self.ttl[token_type],
+        )
+        payload: dict[str, Any] = {
+            "iss": self._issuer,
+            "aud": self._audience,
+            "sub": str(user_id),
+            "sid": str(session_id),
+            "jti": str(claims.token_id),
+            "type": token_type.value,
+            "iat": now,
+            "nbf": now,
+            "exp": claims.expires_at,
+        }
+        return jwt.encode(payload, self._key, algorithm=self._algorithm), claims
+
+    def verify(self, token: str, expected: TokenType) -> TokenClaims:
+        """The claims of a valid token of the `expected` type; `NotAuthenticated` otherwise."""
+        try:
+            payload = jwt.decode(
+                token,
+                self._key,
+                algorithms=[self._algorithm],
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": REQUIRED_CLAIMS},
+            )
+            claims = TokenClaims(
+                user_id=uuid.UUID(payload["sub"]),
+                session_id=uuid.UUID(payload["sid"]),
+                token_id=uuid.UUID(payload["jti"]),
+                type=TokenType(payload["type"]),
+                expires_at=datetime.fromtimestamp(payload["exp"], tz=UTC),
+            )
+        except jwt.ExpiredSignatureError as error:
+            raise NotAuthenticated("The token has expired.", code="token_expired") from error
+        except (jwt.InvalidTokenError, ValueError, TypeError) as error:
+            raise NotAuthenticated("The token is invalid.", code="invalid_token") from error
+        if claims.type is not expected:
+            raise NotAuthenticated(f"A {expected.value} token is required.", code="invalid_token")
+        return claims

@@ -1,0 +1,1 @@
+"""User accounts: self-service profile and administration."""

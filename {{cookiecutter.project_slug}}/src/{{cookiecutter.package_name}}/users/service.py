@@ -1,0 +1,97 @@
+"""Account use cases: profile changes, password changes, administration."""
+
+import uuid
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from {{ cookiecutter.package_name }}.auth import service as auth_service
+from {{ cookiecutter.package_name }}.auth.passwords import PasswordHasher
+from {{ cookiecutter.package_name }}.core.errors import BadRequest, Conflict, NotFound
+from {{ cookiecutter.package_name }}.core.pagination import Page, PageParams
+from {{ cookiecutter.package_name }}.core.repository import Repository
+from {{ cookiecutter.package_name }}.users.models import User
+from {{ cookiecutter.package_name }}.users.schemas import (
+    UserAdminUpdate,
+    UserRead,
+    UserSelfUpdate,
+)
+
+security_log = structlog.get_logger("{{ cookiecutter.package_name }}.security")
+
+
+async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
+    """The user with this id; `NotFound` if there is none."""
+    user = await Repository(session, User).get(user_id)
+    if user is None:
+        raise NotFound(f"User {user_id} was not found.", code="user_not_found")
+    return user
+
+
+async def list_users(session: AsyncSession, page: PageParams) -> Page[UserRead]:
+    """One page of users, oldest first."""
+    repository = Repository(session, User)
+    rows = await repository.list(
+        order_by=[User.created_at.asc()], limit=page.limit, offset=page.offset
+    )
+    return Page[UserRead](
+        items=[UserRead.model_validate(row) for row in rows],
+        total=await repository.count(),
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+async def update_self(
+    session: AsyncSession,
+    hasher: PasswordHasher,
+    user: User,
+    data: UserSelfUpdate,
+    *,
+    current_session: uuid.UUID,
+) -> User:
+    """Change the caller's own name or password; a new password ends their other sessions."""
+    changes: dict[str, object] = {}
+    if data.full_name is not None:
+        changes["full_name"] = data.full_name
+    if data.password is not None:
+        valid, _ = await hasher.verify(data.current_password or "", user.password_hash)
+        if not valid:
+            raise BadRequest("The current password is incorrect.", code="wrong_current_password")
+        changes["password_hash"] = await hasher.hash(data.password)
+        await auth_service.revoke_sessions(session, user.id, keep=current_session)
+        security_log.info("password_changed", user_id=str(user.id))
+    return await Repository(session, User).update(user, changes)
+
+
+async def update_user(
+    session: AsyncSession, admin: User, user: User, data: UserAdminUpdate
+) -> User:
+    """An administrator's change to any account; deactivation ends its sessions at once."""
+    changes = data.model_dump(exclude_unset=True)
+    if user.id == admin.id and ("role" in changes or "is_active" in changes):
+        raise Conflict(
+            "Administrators cannot change their own role or activation.", code="self_lockout"
+        )
+    if "role" in changes and changes["role"] != user.role:
+        security_log.info(
+            "role_changed", user_id=str(user.id), by=str(admin.id), role=changes["role"].value
+        )
+    if "is_active" in changes and changes["is_active"] != user.is_active:
+        security_log.info(
+            "activation_changed",
+            user_id=str(user.id),
+            by=str(admin.id),
+            active=changes["is_active"],
+        )
+        if not changes["is_active"]:
+            await auth_service.revoke_sessions(session, user.id)
+    return await Repository(session, User).update(user, changes)
+
+
+async def delete_user(session: AsyncSession, admin: User, user: User) -> None:
+    """Delete an account with its items and sessions."""
+    if user.id == admin.id:
+        raise Conflict("Administrators cannot delete themselves.", code="self_lockout")
+    await Repository(session, User).delete(user)
+    security_log.info("user_deleted", user_id=str(user.id), by=str(admin.id))

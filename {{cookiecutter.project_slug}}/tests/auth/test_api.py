@@ -1,0 +1,290 @@
+"""Register, log in, refresh, log out, and every way a session ends."""
+
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from httpx import AsyncClient, Response
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from {{ cookiecutter.package_name }}.auth.models import AuthSession
+from {{ cookiecutter.package_name }}.auth.passwords import PasswordHasher
+from {{ cookiecutter.package_name }}.users.models import User
+from tests.conftest import LOGIN_URL, PASSWORD, Account
+from tests.problem_assertions import assert_problem
+
+REGISTER_URL = "/api/v1/auth/register"
+REFRESH_URL = "/api/v1/auth/refresh"
+LOGOUT_URL = "/api/v1/auth/logout"
+ME_URL = "/api/v1/users/me"
+
+
+def registration(**overrides: Any) -> dict[str, Any]:
+    return {"email": "Ida@Example.com", "password": PASSWORD, "full_name": "Ida"} | overrides
+
+
+async def login(client: AsyncClient, email: str, password: str = PASSWORD) -> Response:
+    return await client.post(LOGIN_URL, data={"username": email, "password": password})
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def security_events(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
+    return [
+        record.msg
+        for record in caplog.records
+        if record.name.endswith(".security") and isinstance(record.msg, dict)
+    ]
+
+
+async def test_register_creates_an_active_user_without_exposing_the_hash(
+    client: AsyncClient, session: AsyncSession
+) -> None:
+    response = await client.post(REGISTER_URL, json=registration())
+
+    assert response.status_code == 201
+    body = response.json()
+    assert set(body) == {"id", "email", "full_name", "role", "is_active", "created_at"}
+    assert (body["email"], body["role"], body["is_active"]) == ("ida@example.com", "user", True)
+    stored = (await session.scalars(select(User).where(User.id == uuid.UUID(body["id"])))).one()
+    assert stored.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in stored.password_hash
+
+
+async def test_email_is_unique_ignoring_case(client: AsyncClient) -> None:
+    await client.post(REGISTER_URL, json=registration())
+
+    response = await client.post(REGISTER_URL, json=registration(email="IDA@example.COM"))
+
+    assert_problem(response, 409, "email_taken")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"role": "admin"}, "role"),
+        ({"is_active": False}, "is_active"),
+        ({"password": "short"}, "password"),
+        ({"password": "p" * 129}, "password"),
+        ({"email": "not-an-email"}, "email"),
+        ({"full_name": ""}, "full_name"),
+    ],
+)
+async def test_register_rejects_privileged_or_invalid_fields(
+    client: AsyncClient, overrides: dict[str, Any], field: str
+) -> None:
+    response = await client.post(REGISTER_URL, json=registration(**overrides))
+
+    body = assert_problem(response, 422, "validation_failed")
+    assert body["errors"][0]["loc"] == ["body", field]
+
+
+async def test_password_equal_to_the_email_is_refused(client: AsyncClient) -> None:
+    same = registration(email="ada.lovelace@example.com", password="Ada.Lovelace@example.com")
+
+    response = await client.post(REGISTER_URL, json=same)
+
+    body = assert_problem(response, 422, "validation_failed")
+    assert "must not be the email" in body["errors"][0]["msg"]
+
+
+async def test_login_returns_a_bearer_pair(
+    client: AsyncClient, user: Account, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO):
+        response = await login(client, "ADA@example.com")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["token_type"], body["expires_in"]) == ("bearer", 900)
+    assert body["access_token"] != body["refresh_token"]
+    me = await client.get(ME_URL, headers=bearer(body["access_token"]))
+    assert me.json()["email"] == "ada@example.com"
+    [event] = [
+        e
+        for e in security_events(caplog)
+        if e.get("request_id") == response.headers["x-request-id"]
+    ]
+    assert (event["event"], event["user_id"]) == ("login_succeeded", me.json()["id"])
+    assert PASSWORD not in caplog.text
+    assert body["access_token"] not in caplog.text
+
+
+async def test_login_failures_are_indistinguishable(
+    client: AsyncClient, user: Account, admin: Account, caplog: pytest.LogCaptureFixture
+) -> None:
+    await admin.client.patch(f"/api/v1/users/{user.id}", json={"is_active": False})
+
+    with caplog.at_level(logging.INFO):
+        responses = [
+            await login(client, "ada@example.com", "wrong-password-1"),
+            await login(client, "nobody@example.com"),
+            await login(client, "ada@example.com"),  # right password, deactivated account
+        ]
+
+    bodies = [assert_problem(r, 401, "invalid_credentials") for r in responses]
+    assert len({(body["title"], body["detail"]) for body in bodies}) == 1
+    assert all(r.headers["www-authenticate"] == "Bearer" for r in responses)
+    failures = [e for e in security_events(caplog) if e["event"] == "login_failed"]
+    assert len(failures) == 3
+
+
+async def test_login_accepts_the_swagger_password_form(client: AsyncClient, user: Account) -> None:
+    response = await client.post(
+        LOGIN_URL,
+        data={"grant_type": "password", "username": user.email, "password": PASSWORD, "scope": ""},
+    )
+
+    assert response.status_code == 200
+
+
+async def test_login_without_fields_is_422(client: AsyncClient) -> None:
+    assert_problem(await client.post(LOGIN_URL, data={}), 422, "validation_failed")
+
+
+async def test_refresh_rotates_and_each_refresh_token_works_once(
+    client: AsyncClient, user: Account
+) -> None:
+    first = user.tokens["refresh_token"]
+
+    rotated = await client.post(REFRESH_URL, json={"refresh_token": first})
+
+    assert rotated.status_code == 200
+    pair = rotated.json()
+    assert pair["refresh_token"] != first
+    assert (await client.get(ME_URL, headers=bearer(pair["access_token"]))).status_code == 200
+    again = await client.post(REFRESH_URL, json={"refresh_token": pair["refresh_token"]})
+    assert again.status_code == 200
+
+
+async def test_reusing_a_refresh_token_revokes_the_whole_family(
+    client: AsyncClient, user: Account, session: AsyncSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    stolen = user.tokens["refresh_token"]
+    legitimate = (await client.post(REFRESH_URL, json={"refresh_token": stolen})).json()
+
+    with caplog.at_level(logging.INFO):
+        reuse = await client.post(REFRESH_URL, json={"refresh_token": stolen})
+
+    assert_problem(reuse, 401, "refresh_token_reused")
+    after = await client.post(REFRESH_URL, json={"refresh_token": legitimate["refresh_token"]})
+    assert_problem(after, 401, "invalid_token")
+    assert_problem(await user.client.get(ME_URL), 401, "invalid_token")
+    assert_problem(
+        await client.get(ME_URL, headers=bearer(legitimate["access_token"])), 401, "invalid_token"
+    )
+    revoked = await session.get(AuthSession, user.session_id)
+    assert revoked is not None
+    assert revoked.revoked_at is not None
+    [event] = [e for e in security_events(caplog) if e["event"] == "refresh_reuse_detected"]
+    assert event["user_id"] == str(user.id)
+
+
+async def test_tokens_are_not_interchangeable_over_http(client: AsyncClient, user: Account) -> None:
+    as_access = await client.get(ME_URL, headers=bearer(user.tokens["refresh_token"]))
+    as_refresh = await client.post(REFRESH_URL, json={"refresh_token": user.tokens["access_token"]})
+
+    assert_problem(as_access, 401, "invalid_token")
+    assert_problem(as_refresh, 401, "invalid_token")
+
+
+async def test_logout_ends_the_access_token_and_its_refresh_family(
+    client: AsyncClient, user: Account, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO):
+        response = await user.client.post(LOGOUT_URL)
+
+    assert response.status_code == 204
+    assert_problem(await user.client.get(ME_URL), 401, "invalid_token")
+    refresh = await client.post(REFRESH_URL, json={"refresh_token": user.tokens["refresh_token"]})
+    assert_problem(refresh, 401, "invalid_token")
+    assert [e["event"] for e in security_events(caplog)] == ["logout"]
+
+
+async def test_logout_leaves_other_sessions_alone(client: AsyncClient, user: Account) -> None:
+    second = (await login(client, user.email)).json()
+
+    await user.client.post(LOGOUT_URL)
+
+    assert (await client.get(ME_URL, headers=bearer(second["access_token"]))).status_code == 200
+
+
+async def test_a_missing_or_garbage_token_is_401_with_www_authenticate(
+    client: AsyncClient,
+) -> None:
+    missing = await client.get(ME_URL)
+    garbage = await client.get(ME_URL, headers=bearer("not.a.jwt"))
+
+    assert_problem(missing, 401, "not_authenticated")
+    assert_problem(garbage, 401, "invalid_token")
+    assert missing.headers["www-authenticate"] == garbage.headers["www-authenticate"] == "Bearer"
+
+
+async def test_a_deleted_users_token_stops_working_at_once(user: Account, admin: Account) -> None:
+    assert (await admin.client.delete(f"/api/v1/users/{user.id}")).status_code == 204
+
+    assert_problem(await user.client.get(ME_URL), 401, "invalid_token")
+
+
+async def test_a_deactivated_users_token_and_refresh_stop_working_at_once(
+    client: AsyncClient, user: Account, admin: Account
+) -> None:
+    await admin.client.patch(f"/api/v1/users/{user.id}", json={"is_active": False})
+
+    assert_problem(await user.client.get(ME_URL), 401, "invalid_token")
+    refresh = await client.post(REFRESH_URL, json={"refresh_token": user.tokens["refresh_token"]})
+    assert_problem(refresh, 401, "invalid_token")
+
+
+async def test_a_password_change_ends_every_other_session(
+    client: AsyncClient, user: Account
+) -> None:
+    other = (await login(client, user.email)).json()
+
+    changed = await user.client.patch(
+        ME_URL, json={"password": "a-brand-new-passphrase", "current_password": PASSWORD}
+    )
+
+    assert changed.status_code == 200
+    assert (await user.client.get(ME_URL)).status_code == 200
+    stale = await client.get(ME_URL, headers=bearer(other["access_token"]))
+    assert_problem(stale, 401, "invalid_token")
+    refresh = await client.post(REFRESH_URL, json={"refresh_token": other["refresh_token"]})
+    assert_problem(refresh, 401, "invalid_token")
+    assert_problem(await login(client, user.email), 401, "invalid_credentials")
+    assert (await login(client, user.email, "a-brand-new-passphrase")).status_code == 200
+
+
+async def test_login_rehashes_a_password_made_with_old_parameters(
+    client: AsyncClient, user: Account, session: AsyncSession, app: FastAPI
+) -> None:
+    stronger = app.state.settings.model_copy(update={"password_hash_time_cost": 2})
+    app.state.password_hasher = PasswordHasher(stronger)
+
+    assert (await login(client, user.email)).status_code == 200
+
+    stored = await session.get(User, user.id)
+    assert stored is not None
+    assert "t=2" in stored.password_hash
+
+
+async def test_expired_sessions_are_purged_at_login(
+    client: AsyncClient, user: Account, session: AsyncSession
+) -> None:
+    old = await session.get(AuthSession, user.session_id)
+    assert old is not None
+    old.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+    await session.commit()
+
+    await login(client, user.email)
+
+    mine = select(AuthSession.id).where(AuthSession.user_id == user.id)
+    remaining = (await session.scalars(mine)).all()
+    assert user.session_id not in remaining
+    assert len(remaining) == 1
