@@ -151,47 +151,29 @@ class Account:
     password: str = PASSWORD
 
 
-async def _account(
-    name: str,
-    app: FastAPI,
-    clients: AsyncExitStack,
-    template_database: tuple[Path, dict[str, SeededAccount]],
-) -> Account:
-    seeded = template_database[1][name]
-    stored_session = AuthSession(
-        id=seeded.session_id, user_id=seeded.id, current_refresh_id=seeded.refresh_id
-    )
-    pair = auth_service.issue_token_pair(app.state.token_codec, stored_session, utc_now())
-    headers = {"Authorization": f"Bearer {pair.access_token}"}
-    user_client = await clients.enter_async_context(http_client(app, headers=headers))
-    return Account(seeded.id, seeded.email, seeded.session_id, pair.model_dump(), user_client)
+def _seeded_account_fixture(name: str, description: str) -> Any:
+    """A fixture named `name` that logs in the seeded account of that name."""
+
+    async def fixture(
+        app: FastAPI,
+        clients: AsyncExitStack,
+        template_database: tuple[Path, dict[str, SeededAccount]],
+    ) -> Account:
+        seeded = template_database[1][name]
+        stored_session = AuthSession(
+            id=seeded.session_id, user_id=seeded.id, current_refresh_id=seeded.refresh_id
+        )
+        pair = auth_service.issue_token_pair(app.state.token_codec, stored_session, utc_now())
+        headers = {"Authorization": f"Bearer {pair.access_token}"}
+        account_client = await clients.enter_async_context(http_client(app, headers=headers))
+        return Account(
+            seeded.id, seeded.email, seeded.session_id, pair.model_dump(), account_client
+        )
+
+    fixture.__doc__ = description
+    return pytest.fixture(name=name)(fixture)
 
 
-@pytest.fixture
-async def user(
-    app: FastAPI,
-    clients: AsyncExitStack,
-    template_database: tuple[Path, dict[str, SeededAccount]],
-) -> Account:
-    """A plain user, logged in."""
-    return await _account("user", app, clients, template_database)
-
-
-@pytest.fixture
-async def other_user(
-    app: FastAPI,
-    clients: AsyncExitStack,
-    template_database: tuple[Path, dict[str, SeededAccount]],
-) -> Account:
-    """A second plain user, logged in."""
-    return await _account("other_user", app, clients, template_database)
-
-
-@pytest.fixture
-async def admin(
-    app: FastAPI,
-    clients: AsyncExitStack,
-    template_database: tuple[Path, dict[str, SeededAccount]],
-) -> Account:
-    """An administrator, logged in."""
-    return await _account("admin", app, clients, template_database)
+user = _seeded_account_fixture("user", "A plain user, logged in.")
+other_user = _seeded_account_fixture("other_user", "A second plain user, logged in.")
+admin = _seeded_account_fixture("admin", "An administrator, logged in.")
