@@ -177,3 +177,12 @@ def _seeded_account_fixture(name: str, description: str) -> Any:
 user = _seeded_account_fixture("user", "A plain user, logged in.")
 other_user = _seeded_account_fixture("other_user", "A second plain user, logged in.")
 admin = _seeded_account_fixture("admin", "An administrator, logged in.")
+
+
+def client_acting_as_user() -> Any:
+    """A `client` fixture that is the plain user's, for packages whose tests all act as them."""
+
+    def fixture(user: Account) -> AsyncClient:
+        return user.client
+
+    return pytest.fixture(name="client")(fixture)

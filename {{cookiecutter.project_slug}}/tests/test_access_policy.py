@@ -4,8 +4,11 @@ import re
 import uuid
 
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from httpx import AsyncClient
 
+from {{ cookiecutter.package_name }}.api import PROTECTED_ROUTERS
 from tests.problem_assertions import assert_problem
 
 PUBLIC_OPERATIONS = {
@@ -46,3 +49,32 @@ def test_the_document_declares_the_password_flow_for_swagger(app: FastAPI) -> No
             assert bool(operation.get("security")) == protected, f"{method} {path}"
             if protected:
                 assert "401" in operation["responses"], f"{method} {path}"
+
+
+# Routes every signed-in user may call on their own behalf; all others name a permission.
+ANY_SIGNED_IN_USER = {
+    ("POST", "/api/v1/auth/logout"),
+    ("GET", "/api/v1/users/me"),
+    ("PATCH", "/api/v1/users/me"),
+}
+
+
+def required_permissions(dependant: Dependant) -> set[str]:
+    """Names of the `require(...)` checks anywhere in a route's dependency tree."""
+    found = set()
+    for sub in dependant.dependencies:
+        name = getattr(sub.call, "__name__", "")
+        if name.startswith("require_"):
+            found.add(name)
+        found |= required_permissions(sub)
+    return found
+
+
+def test_every_protected_route_names_a_permission_or_is_self_service() -> None:
+    for router in PROTECTED_ROUTERS:
+        for route in router.routes:
+            assert isinstance(route, APIRoute)
+            for method in route.methods or ():
+                operation = (method, route.path)
+                permissions = required_permissions(route.dependant)
+                assert permissions or operation in ANY_SIGNED_IN_USER, operation

@@ -21,8 +21,19 @@ def test_production_accepts_a_long_random_secret() -> None:
     assert settings.show_docs is False
 
 
-def test_development_tolerates_the_placeholder() -> None:
-    assert Settings(_env_file=None).environment == "development"
+def test_development_replaces_the_placeholder_with_a_random_key() -> None:
+    first, second = Settings(_env_file=None), Settings(_env_file=None, secret_key=SecretStr(""))
+
+    assert first.environment == "development"
+    assert first.secret_key.get_secret_value() != "change-me"
+    assert len(first.secret_key.get_secret_value()) >= 43
+    assert first.secret_key != second.secret_key
+
+
+def test_a_real_development_key_is_kept() -> None:
+    settings = Settings(_env_file=None, secret_key=SecretStr(TEST_SECRET))
+
+    assert settings.secret_key.get_secret_value() == TEST_SECRET
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

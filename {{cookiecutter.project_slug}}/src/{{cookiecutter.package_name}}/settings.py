@@ -1,5 +1,6 @@
 """Typed configuration, read once from the environment and `.env`."""
 
+import secrets
 from functools import lru_cache
 from typing import Literal, Self
 
@@ -10,6 +11,11 @@ Environment = Literal["development", "test", "staging", "production"]
 
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "please-change-me"})
 MIN_SECRET_BYTES = 32
+LOCAL_ENVIRONMENTS = ("development", "test")
+
+
+def _is_weak(secret: str) -> bool:
+    return secret.lower() in PLACEHOLDER_SECRETS or len(secret.encode()) < MIN_SECRET_BYTES
 
 
 class Settings(BaseSettings):
@@ -55,12 +61,24 @@ class Settings(BaseSettings):
             return self.docs_enabled
         return self.environment != "production"
 
+    @model_validator(mode="before")
+    @classmethod
+    def _random_secret_for_local_runs(cls, data: object) -> object:
+        """Locally, a missing or placeholder key becomes a random one for this process, so
+        a checkout started without `.env` never signs tokens with a published value."""
+        if not isinstance(data, dict) or data.get("environment", "development") not in (
+            LOCAL_ENVIRONMENTS
+        ):
+            return data
+        secret = data.get("secret_key", "")
+        raw = secret.get_secret_value() if isinstance(secret, SecretStr) else str(secret)
+        return {**data, "secret_key": secrets.token_urlsafe(48)} if _is_weak(raw) else data
+
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Self:
-        if self.environment in ("development", "test"):
+        if self.environment in LOCAL_ENVIRONMENTS:
             return self
-        secret = self.secret_key.get_secret_value()
-        if secret.lower() in PLACEHOLDER_SECRETS or len(secret.encode()) < MIN_SECRET_BYTES:
+        if _is_weak(self.secret_key.get_secret_value()):
             raise ValueError(
                 f"SECRET_KEY must be a random value of at least {MIN_SECRET_BYTES} bytes "
                 f"when ENVIRONMENT={self.environment}; generate one with "

@@ -1,5 +1,6 @@
 """Register, log in, refresh, log out, and every way a session ends."""
 
+import asyncio
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from {{ cookiecutter.package_name }}.auth.models import AuthSession
 from {{ cookiecutter.package_name }}.auth.passwords import PasswordHasher
+from {{ cookiecutter.package_name }}.auth.tokens import TokenType
 from {{ cookiecutter.package_name }}.users.models import User
 from tests.conftest import LOGIN_URL, PASSWORD, Account
 from tests.problem_assertions import assert_problem
@@ -288,3 +290,113 @@ async def test_expired_sessions_are_purged_at_login(
     remaining = (await session.scalars(mine)).all()
     assert user.session_id not in remaining
     assert len(remaining) == 1
+
+
+async def test_a_refresh_token_raced_twice_succeeds_at_most_once(
+    client: AsyncClient, user: Account, session: AsyncSession
+) -> None:
+    body = {"refresh_token": user.tokens["refresh_token"]}
+
+    first, second = await asyncio.gather(
+        client.post(REFRESH_URL, json=body), client.post(REFRESH_URL, json=body)
+    )
+
+    statuses = sorted([first.status_code, second.status_code])
+    assert statuses == [200, 401]
+    loser = first if first.status_code == 401 else second
+    assert_problem(loser, 401, "refresh_token_reused")
+    stored = await session.get(AuthSession, user.session_id)
+    assert stored is not None
+    assert stored.revoked_at is not None
+
+
+async def test_an_expired_session_rejects_its_tokens(
+    client: AsyncClient, user: Account, session: AsyncSession
+) -> None:
+    stored = await session.get(AuthSession, user.session_id)
+    assert stored is not None
+    stored.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+    await session.commit()
+
+    assert_problem(await user.client.get(ME_URL), 401, "invalid_token")
+    refresh = await client.post(REFRESH_URL, json={"refresh_token": user.tokens["refresh_token"]})
+    assert_problem(refresh, 401, "invalid_token")
+
+
+async def test_refresh_extends_the_session_and_the_new_token_matches_it(
+    client: AsyncClient, user: Account, session: AsyncSession, app: FastAPI
+) -> None:
+    before = await session.get(AuthSession, user.session_id)
+    assert before is not None
+    started = before.expires_at
+
+    pair = (
+        await client.post(REFRESH_URL, json={"refresh_token": user.tokens["refresh_token"]})
+    ).json()
+
+    await session.refresh(before)
+    assert before.expires_at > started
+    claims = app.state.token_codec.verify(pair["refresh_token"], TokenType.REFRESH)
+    assert claims.session_id == user.session_id
+
+
+async def test_token_responses_are_not_cacheable(client: AsyncClient, user: Account) -> None:
+    login_response = await login(client, user.email)
+    refresh_response = await client.post(
+        REFRESH_URL, json={"refresh_token": login_response.json()["refresh_token"]}
+    )
+
+    for response in (login_response, refresh_response):
+        assert response.headers["cache-control"] == "no-store"
+        assert response.headers["pragma"] == "no-cache"
+
+
+async def test_passwords_keep_their_spaces(client: AsyncClient) -> None:
+    spaced = "  spaced out passphrase  "
+    await client.post(REGISTER_URL, json=registration(password=spaced))
+
+    assert (await login(client, "ida@example.com", spaced)).status_code == 200
+    assert_problem(
+        await login(client, "ida@example.com", spaced.strip()), 401, "invalid_credentials"
+    )
+
+
+@pytest.mark.parametrize(
+    "spelling", ["IDA@EXAMPLE.COM", " ida@example.com ", "\uff49\uff44\uff41@example.com"]
+)
+async def test_login_normalizes_the_email_like_registration(
+    client: AsyncClient, spelling: str
+) -> None:
+    await client.post(REGISTER_URL, json=registration())
+
+    assert (await login(client, spelling)).status_code == 200
+
+
+async def test_a_full_width_lookalike_cannot_register_a_second_account(
+    client: AsyncClient,
+) -> None:
+    await client.post(REGISTER_URL, json=registration())
+
+    response = await client.post(
+        REGISTER_URL, json=registration(email="\uff49\uff44\uff41@example.com")
+    )
+
+    assert_problem(response, 409, "email_taken")
+
+
+async def test_a_malformed_email_at_login_still_costs_a_hash(
+    client: AsyncClient, app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str | None] = []
+    hasher = app.state.password_hasher
+    original = hasher.verify
+
+    async def counting_verify(password: str, password_hash: str | None) -> tuple[bool, str | None]:
+        calls.append(password_hash)
+        result: tuple[bool, str | None] = await original(password, password_hash)
+        return result
+
+    monkeypatch.setattr(hasher, "verify", counting_verify)
+
+    assert_problem(await login(client, "not an email"), 401, "invalid_credentials")
+    assert calls == [None]

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from {{ cookiecutter.package_name }}.core.pagination import MAX_PAGE_SIZE
 from {{ cookiecutter.package_name }}.items.models import Item
+from tests.conftest import Account
 from tests.problem_assertions import assert_problem
 
 URL = "/api/v1/items"
@@ -31,7 +32,7 @@ async def create(client: AsyncClient, **overrides: Any) -> dict[str, Any]:
 
 
 async def test_create_returns_201_with_location_and_stores_the_item(
-    client: AsyncClient, session: AsyncSession
+    client: AsyncClient, session: AsyncSession, user: Account
 ) -> None:
     response = await client.post(URL, json=new_item())
 
@@ -40,6 +41,7 @@ async def test_create_returns_201_with_location_and_stores_the_item(
     assert response.headers["location"] == f"http://testserver{URL}/{body['id']}"
     assert body["name"] == "Espresso cup"
     assert body["price_cents"] == 1299
+    assert body["owner_id"] == str(user.id)
     assert body["created_at"].endswith("Z") or body["created_at"].endswith("+00:00")
     stored = await session.get(Item, uuid.UUID(body["id"]))
     assert stored is not None
@@ -71,6 +73,9 @@ async def test_create_with_a_taken_name_is_409(client: AsyncClient) -> None:
         ("price_cents", -1, "greater_than_equal"),
         ("quantity", 1_000_001, "less_than_equal"),
         ("owner", "someone", "extra_forbidden"),
+        ("price_cents", "100", "int_type"),
+        ("quantity", True, "int_type"),
+        ("quantity", 1.5, "int_type"),
     ],
 )
 async def test_create_rejects_invalid_fields_with_422(
@@ -210,5 +215,6 @@ async def test_delete_returns_204_and_removes_the_row(
 
     assert response.status_code == 204
     assert response.content == b""
+    assert "content-type" not in response.headers
     assert (await session.scalars(select(Item))).all() == []
     assert_problem(await client.get(f"{URL}/{created['id']}"), 404, "item_not_found")

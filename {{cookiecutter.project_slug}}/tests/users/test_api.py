@@ -126,3 +126,32 @@ async def test_admin_deletes_a_user_with_their_items(
         "/api/v1/auth/login", data={"username": user.email, "password": PASSWORD}
     )
     assert_problem(login, 401, "invalid_credentials")
+
+
+async def test_a_new_password_may_not_be_the_email(user: Account) -> None:
+    response = await user.client.patch(
+        ME_URL, json={"password": user.email.upper(), "current_password": PASSWORD}
+    )
+
+    assert_problem(response, 400, "password_is_email")
+
+
+async def test_a_wrong_current_password_is_a_security_event(
+    user: Account, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO):
+        await user.client.patch(
+            ME_URL, json={"password": "a-brand-new-passphrase", "current_password": "guess-1234"}
+        )
+
+    events = [r.msg for r in caplog.records if isinstance(r.msg, dict)]
+    assert {"event": "password_change_failed", "user_id": str(user.id)}.items() <= events[0].items()
+
+
+@pytest.mark.parametrize("body", [{"is_active": "false"}, {"is_active": 0}, {"role": "owner"}])
+async def test_admin_updates_are_strictly_typed(
+    admin: Account, user: Account, body: dict[str, object]
+) -> None:
+    response = await admin.client.patch(f"{USERS_URL}/{user.id}", json=body)
+
+    assert_problem(response, 422, "validation_failed")

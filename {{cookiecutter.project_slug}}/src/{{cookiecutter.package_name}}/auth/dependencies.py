@@ -14,12 +14,12 @@ from {{ cookiecutter.package_name }}.auth.service import Principal
 from {{ cookiecutter.package_name }}.auth.tokens import TokenCodec
 from {{ cookiecutter.package_name }}.core.db import SessionDep
 from {{ cookiecutter.package_name }}.core.errors import NotAuthenticated, PermissionDenied
+from {{ cookiecutter.package_name }}.core.logging import security_log
 
 LOGIN_PATH = "/api/v1/auth/login"
 
 # auto_error=False: a missing token is reported by `current_principal` as problem+json.
 bearer_token = OAuth2PasswordBearer(tokenUrl=LOGIN_PATH, auto_error=False)
-security_log = structlog.get_logger("{{ cookiecutter.package_name }}.security")
 
 
 def get_token_codec(request: Request) -> TokenCodec:

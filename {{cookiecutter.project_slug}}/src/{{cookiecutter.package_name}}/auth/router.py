@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, status
+from fastapi import APIRouter, Form, Response, status
 
 from {{ cookiecutter.package_name }}.auth import service
 from {{ cookiecutter.package_name }}.auth.dependencies import (
@@ -19,6 +19,9 @@ from {{ cookiecutter.package_name }}.users.schemas import (
     UserRead,
     UserRegister,
 )
+
+# Token responses must not be cached by browsers or proxies (RFC 6749, section 5.1).
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 # Public: these routes are how a caller gets a token in the first place.
 public_router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -50,9 +53,11 @@ async def login(
     session: SessionDep,
     hasher: PasswordHasherDep,
     codec: TokenCodecDep,
+    response: Response,
 ) -> TokenPair:
     """OAuth2 password flow (form fields `username` and `password`), as Swagger's Authorize
     button sends it. Returns a 15-minute access token and a single-use refresh token."""
+    response.headers.update(NO_STORE)
     return await service.login(session, hasher, codec, email=username, password=password)
 
 
@@ -61,14 +66,18 @@ async def login(
     summary="Exchange a refresh token for a new pair",
     responses=problem_responses(*BODY_ERRORS, 401),
 )
-async def refresh(data: RefreshRequest, session: SessionDep, codec: TokenCodecDep) -> TokenPair:
+async def refresh(
+    data: RefreshRequest, session: SessionDep, codec: TokenCodecDep, response: Response
+) -> TokenPair:
     """Each refresh token works once. Presenting one again ends its whole session."""
+    response.headers.update(NO_STORE)
     return await service.refresh(session, codec, data.refresh_token)
 
 
 @router.post(
     "/logout",
     status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
     summary="Log out",
     responses=problem_responses(401),
 )

@@ -7,7 +7,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-import structlog
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,12 +16,11 @@ from {{ cookiecutter.package_name }}.auth.permissions import Permission, permiss
 from {{ cookiecutter.package_name }}.auth.schemas import TokenPair
 from {{ cookiecutter.package_name }}.auth.tokens import TokenCodec, TokenType
 from {{ cookiecutter.package_name }}.core.errors import Conflict, NotAuthenticated
+from {{ cookiecutter.package_name }}.core.logging import security_log
 from {{ cookiecutter.package_name }}.core.models import utc_now
 from {{ cookiecutter.package_name }}.core.repository import Repository
 from {{ cookiecutter.package_name }}.users.models import User
-from {{ cookiecutter.package_name }}.users.schemas import UserRegister
-
-security_log = structlog.get_logger("{{ cookiecutter.package_name }}.security")
+from {{ cookiecutter.package_name }}.users.schemas import UserRegister, normalize_email
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,15 +53,16 @@ async def register(session: AsyncSession, hasher: PasswordHasher, data: UserRegi
 
 
 def issue_token_pair(codec: TokenCodec, auth_session: AuthSession, now: datetime) -> TokenPair:
-    """A fresh access token and the session's current refresh token."""
-    access, _ = codec.issue(
+    """A fresh access token and the session's current refresh token, valid as long as it."""
+    access = codec.issue(
         TokenType.ACCESS, user_id=auth_session.user_id, session_id=auth_session.id, now=now
     )
-    refresh, _ = codec.issue(
+    refresh = codec.issue(
         TokenType.REFRESH,
         user_id=auth_session.user_id,
         session_id=auth_session.id,
         token_id=auth_session.current_refresh_id,
+        expires_at=auth_session.expires_at,
         now=now,
     )
     return TokenPair(
@@ -76,7 +75,11 @@ def issue_token_pair(codec: TokenCodec, auth_session: AuthSession, now: datetime
 async def open_session(
     session: AsyncSession, codec: TokenCodec, user: User, now: datetime
 ) -> AuthSession:
-    """Start a new session (refresh-token family) for `user`."""
+    """Start a new session (refresh-token family) for `user`.
+
+    A session lives `refresh_token_ttl_seconds` past its latest refresh, so it ends after
+    that long without use.
+    """
     return await Repository(session, AuthSession).create(
         {
             "user_id": user.id,
@@ -95,7 +98,9 @@ async def login(
     password: str,
 ) -> TokenPair:
     """Check the credentials and open a session; every failure is the same 401."""
-    user = (await session.scalars(select(User).where(User.email == email.lower()))).first()
+    normalized = normalize_email(email)
+    query = select(User).where(User.email == normalized)
+    user = (await session.scalars(query)).first() if normalized else None
     valid, new_hash = await hasher.verify(password, user.password_hash if user else None)
     if user is None or not valid or not user.is_active:
         security_log.warning("login_failed", user_id=str(user.id) if user else None)
@@ -110,31 +115,57 @@ async def login(
 
 
 async def refresh(session: AsyncSession, codec: TokenCodec, refresh_token: str) -> TokenPair:
-    """Exchange a refresh token for a new pair; a reused token revokes its whole session."""
+    """Exchange a refresh token for a new pair; a reused token ends its whole session.
+
+    The check and the swap are one conditional UPDATE, so two requests racing with the same
+    token cannot both succeed: the second finds it already replaced, which counts as reuse.
+    """
     claims = codec.verify(refresh_token, TokenType.REFRESH)
-    query = (
-        select(AuthSession)
-        .join(User, User.id == AuthSession.user_id)
-        .where(AuthSession.id == claims.session_id, User.is_active.is_(True))
-    )
-    auth_session = (await session.scalars(query)).first()
-    if auth_session is None or auth_session.revoked_at is not None:
-        raise NotAuthenticated("This session has ended.", code="invalid_token")
     now = utc_now()
-    if auth_session.current_refresh_id != claims.token_id:
-        auth_session.revoked_at = now
-        security_log.warning(
-            "refresh_reuse_detected",
-            user_id=str(auth_session.user_id),
-            session_id=str(auth_session.id),
+    live = (
+        AuthSession.id == claims.session_id,
+        AuthSession.revoked_at.is_(None),
+        AuthSession.expires_at > now,
+    )
+    rotated = AuthSession(
+        id=claims.session_id,
+        current_refresh_id=uuid.uuid4(),
+        expires_at=now + codec.ttl[TokenType.REFRESH],
+    )
+    active_users = select(User.id).where(User.is_active.is_(True))
+    user_id = (
+        await session.execute(
+            update(AuthSession)
+            .where(
+                *live,
+                AuthSession.current_refresh_id == claims.token_id,
+                AuthSession.user_id.in_(active_users),
+            )
+            .values(current_refresh_id=rotated.current_refresh_id, expires_at=rotated.expires_at)
+            .returning(AuthSession.user_id)
         )
-        raise NotAuthenticated(
-            "This refresh token was already used; the session has been ended.",
-            code="refresh_token_reused",
-            keep_changes=True,
+    ).scalar_one_or_none()
+    if user_id is not None:
+        rotated.user_id = user_id
+        return issue_token_pair(codec, rotated, now)
+    reused_by = (
+        await session.execute(
+            update(AuthSession)
+            .where(*live, AuthSession.current_refresh_id != claims.token_id)
+            .values(revoked_at=now)
+            .returning(AuthSession.user_id)
         )
-    auth_session.current_refresh_id = uuid.uuid4()
-    return issue_token_pair(codec, auth_session, now)
+    ).scalar_one_or_none()
+    if reused_by is None:
+        raise NotAuthenticated("This session has ended.", code="invalid_token")
+    security_log.warning(
+        "refresh_reuse_detected", user_id=str(reused_by), session_id=str(claims.session_id)
+    )
+    raise NotAuthenticated(
+        "This refresh token was already used; the session has been ended.",
+        code="refresh_token_reused",
+        keep_changes=True,
+    )
 
 
 async def logout(session: AsyncSession, principal: Principal) -> None:
@@ -159,6 +190,7 @@ async def authenticate(session: AsyncSession, codec: TokenCodec, access_token: s
             User.id == claims.user_id,
             AuthSession.id == claims.session_id,
             AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > utc_now(),
             User.is_active.is_(True),
         )
     )
@@ -181,5 +213,5 @@ async def revoke_sessions(
 
 
 async def purge_expired_sessions(session: AsyncSession, now: datetime) -> None:
-    """Delete sessions whose refresh tokens have expired; their tokens can no longer verify."""
+    """Delete sessions that have expired; no token of theirs is accepted any more."""
     await session.execute(delete(AuthSession).where(AuthSession.expires_at < now))

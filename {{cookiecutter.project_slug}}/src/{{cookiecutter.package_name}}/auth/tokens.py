@@ -2,7 +2,7 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -29,7 +29,6 @@ class TokenClaims:
     session_id: uuid.UUID
     token_id: uuid.UUID
     type: TokenType
-    expires_at: datetime
 
 
 class TokenCodec:
@@ -53,27 +52,21 @@ class TokenCodec:
         session_id: uuid.UUID,
         now: datetime,
         token_id: uuid.UUID | None = None,
-    ) -> tuple[str, TokenClaims]:
-        """A signed token and its claims; `sub` is the user's immutable id."""
-        claims = TokenClaims(
-            user_id=user_id,
-            session_id=session_id,
-            token_id=token_id or uuid.uuid4(),
-            type=token_type,
-            expires_at=now + self.ttl[token_type],
-        )
+        expires_at: datetime | None = None,
+    ) -> str:
+        """A signed token; `sub` is the user's immutable id. It lives `ttl` unless told."""
         payload: dict[str, Any] = {
             "iss": self._issuer,
             "aud": self._audience,
             "sub": str(user_id),
             "sid": str(session_id),
-            "jti": str(claims.token_id),
+            "jti": str(token_id or uuid.uuid4()),
             "type": token_type.value,
             "iat": now,
             "nbf": now,
-            "exp": claims.expires_at,
+            "exp": expires_at or now + self.ttl[token_type],
         }
-        return jwt.encode(payload, self._key, algorithm=self._algorithm), claims
+        return jwt.encode(payload, self._key, algorithm=self._algorithm)
 
     def verify(self, token: str, expected: TokenType) -> TokenClaims:
         """The claims of a valid token of the `expected` type; `NotAuthenticated` otherwise."""
@@ -91,12 +84,14 @@ class TokenCodec:
                 session_id=uuid.UUID(payload["sid"]),
                 token_id=uuid.UUID(payload["jti"]),
                 type=TokenType(payload["type"]),
-                expires_at=datetime.fromtimestamp(payload["exp"], tz=UTC),
             )
         except jwt.ExpiredSignatureError as error:
             raise NotAuthenticated("The token has expired.", code="token_expired") from error
         except (jwt.InvalidTokenError, ValueError, TypeError) as error:
             raise NotAuthenticated("The token is invalid.", code="invalid_token") from error
         if claims.type is not expected:
-            raise NotAuthenticated(f"A {expected.value} token is required.", code="invalid_token")
+            raise NotAuthenticated(
+                f"Expected a token of type '{expected.value}', got '{claims.type.value}'.",
+                code="invalid_token",
+            )
         return claims

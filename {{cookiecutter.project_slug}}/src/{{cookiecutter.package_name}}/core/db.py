@@ -31,6 +31,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
     """A pooled async engine configured entirely from settings."""
     options: dict[str, Any] = {
         "echo": settings.database_echo,
+        # Bound values (password hashes, emails) stay out of exception messages and logs.
+        "hide_parameters": True,
         "pool_pre_ping": settings.database_pool_pre_ping,
         "pool_size": settings.database_pool_size,
         "max_overflow": settings.database_max_overflow,

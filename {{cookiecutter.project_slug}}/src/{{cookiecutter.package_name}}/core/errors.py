@@ -14,8 +14,7 @@ class AppError(Exception):
     status: ClassVar[int] = 500
     code: str = "internal_error"
     title: ClassVar[str] = "Internal Server Error"
-    # Most errors undo the request's writes; a few must keep them (a revocation, say).
-    keep_changes: bool = False
+    default_headers: ClassVar[Mapping[str, str]] = {}
 
     def __init__(
         self,
@@ -27,10 +26,11 @@ class AppError(Exception):
         keep_changes: bool = False,
     ) -> None:
         self.detail = detail or self.title
+        # Most errors undo the request's writes; a few must keep them (a revocation, say).
         self.keep_changes = keep_changes
         if code is not None:
             self.code = code
-        self.headers = dict(headers or {})
+        self.headers = {**self.default_headers, **(headers or {})}
         self.extensions = dict(extensions or {})
         super().__init__(self.detail)
 
@@ -49,13 +49,7 @@ class NotAuthenticated(AppError):
     status = 401
     code = "not_authenticated"
     title = "Not Authenticated"
-
-    def __init__(
-        self, detail: str | None = None, *, code: str | None = None, keep_changes: bool = False
-    ) -> None:
-        super().__init__(
-            detail, code=code, headers={"WWW-Authenticate": "Bearer"}, keep_changes=keep_changes
-        )
+    default_headers: ClassVar[Mapping[str, str]] = {"WWW-Authenticate": "Bearer"}
 
 
 class PermissionDenied(AppError):

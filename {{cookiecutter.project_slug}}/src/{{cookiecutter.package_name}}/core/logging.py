@@ -8,6 +8,9 @@ from structlog.typing import Processor
 
 from {{ cookiecutter.package_name }}.settings import Settings
 
+# Authentication and authorization events, for alerting and audits.
+security_log = structlog.get_logger("{{ cookiecutter.package_name }}.security")
+
 SHARED_PROCESSORS: list[Processor] = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_log_level,

@@ -89,6 +89,7 @@ async def update_item(item: ItemOr404, data: ItemUpdate, session: SessionDep) ->
 @router.delete(
     "/{item_id}",
     status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
     summary="Delete an item",
     dependencies=[CanWrite],
     responses=problem_responses(404, 422),

@@ -5,25 +5,32 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field
 
-from {{ cookiecutter.package_name }}.core.schemas import RequestSchema, ResponseSchema
+from {{ cookiecutter.package_name }}.core.schemas import (
+    PatchSchema,
+    RequestSchema,
+    ResponseSchema,
+    Trimmed,
+)
 from {{ cookiecutter.package_name }}.items.models import (
     DESCRIPTION_MAX_LENGTH,
     NAME_MAX_LENGTH,
 )
 
 Name = Annotated[
-    str,
-    Field(min_length=1, max_length=NAME_MAX_LENGTH, description="Unique display name."),
+    Trimmed,
+    Field(min_length=1, max_length=NAME_MAX_LENGTH, description="Unique per owner."),
 ]
 Description = Annotated[
-    str | None, Field(max_length=DESCRIPTION_MAX_LENGTH, description="Free text, optional.")
+    Trimmed | None,
+    Field(max_length=DESCRIPTION_MAX_LENGTH, description="Free text, optional."),
 ]
 PriceCents = Annotated[
-    int, Field(ge=0, le=100_000_000, description="Unit price in cents (1999 = 19.99).")
+    int,
+    Field(strict=True, ge=0, le=100_000_000, description="Unit price in cents (1999 = 19.99)."),
 ]
-Quantity = Annotated[int, Field(ge=0, le=1_000_000, description="Units in stock.")]
+Quantity = Annotated[int, Field(strict=True, ge=0, le=1_000_000, description="Units in stock.")]
 
 
 class ItemCreate(RequestSchema):
@@ -48,25 +55,19 @@ class ItemCreate(RequestSchema):
     quantity: Quantity = 0
 
 
-class ItemUpdate(RequestSchema):
+class ItemUpdate(PatchSchema):
     """A partial change: only the fields sent are applied."""
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"price_cents": 1099, "quantity": 35}]}
     )
 
+    nullable = frozenset({"description"})
+
     name: Name | None = None
     description: Description = None
     price_cents: PriceCents | None = None
     quantity: Quantity | None = None
-
-    @field_validator("name", "price_cents", "quantity")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        """These fields may be left out of a PATCH, but not set to null."""
-        if value is None:
-            raise ValueError("may be omitted but not set to null")
-        return value
 
 
 class ItemRead(ResponseSchema):
@@ -77,6 +78,7 @@ class ItemRead(ResponseSchema):
             "examples": [
                 {
                     "id": "0b9f7c1e-5d2a-4f43-9a53-6c1f2e8d7b10",
+                    "owner_id": "3f0c6a52-3d8e-4d7c-9b8f-0f6e4b2a1c9d",
                     "name": "Espresso cup",
                     "description": "Porcelain, 90 ml.",
                     "price_cents": 1299,
@@ -89,6 +91,7 @@ class ItemRead(ResponseSchema):
     )
 
     id: uuid.UUID
+    owner_id: uuid.UUID
     name: str
     description: str | None
     price_cents: int

@@ -35,7 +35,7 @@ def _name_contains(text: str) -> ColumnElement[bool]:
 
 
 def _name_taken(name: str) -> Conflict:
-    return Conflict(f"You already have an item named {name!r}.", code="item_name_taken")
+    return Conflict(f"The owner already has an item named {name!r}.", code="item_name_taken")
 
 
 def _owned_by(owner_id: uuid.UUID | None) -> list[ColumnElement[bool]]:

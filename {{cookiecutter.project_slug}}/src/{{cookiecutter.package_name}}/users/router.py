@@ -1,6 +1,6 @@
 """Routes for the caller's own account and, for administrators, everyone's."""
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Response, status
 
 from {{ cookiecutter.package_name }}.auth.dependencies import (
     CurrentPrincipal,
@@ -82,6 +82,7 @@ async def update_user(
 @admin_router.delete(
     "/{user_id}",
     status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
     summary="Delete a user",
     responses=problem_responses(404, 409, 422),
 )

@@ -1,13 +1,28 @@
 """What clients send and receive for users. Role and activation are never self-service."""
 
+import unicodedata
 import uuid
 from datetime import datetime
 from typing import Annotated, Self
 
-from pydantic import AfterValidator, ConfigDict, EmailStr, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from {{ cookiecutter.package_name }}.auth.permissions import Role
-from {{ cookiecutter.package_name }}.core.schemas import RequestSchema, ResponseSchema
+from {{ cookiecutter.package_name }}.core.schemas import (
+    PatchSchema,
+    RequestSchema,
+    ResponseSchema,
+    Trimmed,
+)
 from {{ cookiecutter.package_name }}.users.models import (
     EMAIL_MAX_LENGTH,
     FULL_NAME_MAX_LENGTH,
@@ -18,9 +33,22 @@ PASSWORD_MAX_LENGTH = 128
 
 Email = Annotated[
     EmailStr,
+    # Compatibility forms first (full-width letters become ASCII), then one case to compare.
+    BeforeValidator(lambda value: unicodedata.normalize("NFKC", value).strip()),
     Field(max_length=EMAIL_MAX_LENGTH, description="Login name; compared case-insensitively."),
     AfterValidator(str.lower),
 ]
+_email = TypeAdapter(Email)
+
+
+def normalize_email(raw: str) -> str | None:
+    """`raw` as stored (the same normalization as registration), or None if invalid."""
+    try:
+        return _email.validate_python(raw)
+    except ValidationError:
+        return None
+
+
 Password = Annotated[
     str,
     Field(
@@ -29,11 +57,11 @@ Password = Annotated[
         description="10 to 128 characters, not the email address.",
     ),
 ]
-FullName = Annotated[str, Field(min_length=1, max_length=FULL_NAME_MAX_LENGTH)]
+FullName = Annotated[Trimmed, Field(min_length=1, max_length=FULL_NAME_MAX_LENGTH)]
 
 
 class UserRead(ResponseSchema):
-    """An account as others may see it: never the password hash."""
+    """An account as its owner and administrators see it: never the password hash."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -84,7 +112,7 @@ class UserRegister(RequestSchema):
         return self
 
 
-class UserSelfUpdate(RequestSchema):
+class UserSelfUpdate(PatchSchema):
     """Changes a user may make to their own account. A new password needs the current one."""
 
     model_config = ConfigDict(
@@ -102,14 +130,12 @@ class UserSelfUpdate(RequestSchema):
 
     @model_validator(mode="after")
     def _password_change_needs_current_password(self) -> Self:
-        if "full_name" in self.model_fields_set and self.full_name is None:
-            raise ValueError("full_name may be omitted but not set to null")
-        if self.password is not None and not self.current_password:
+        if self.password is not None and self.current_password is None:
             raise ValueError("current_password is required to change the password")
         return self
 
 
-class UserAdminUpdate(RequestSchema):
+class UserAdminUpdate(PatchSchema):
     """Changes an administrator may make to any account."""
 
     model_config = ConfigDict(
@@ -118,11 +144,4 @@ class UserAdminUpdate(RequestSchema):
 
     full_name: FullName | None = None
     role: Role | None = None
-    is_active: bool | None = None
-
-    @model_validator(mode="after")
-    def _no_nulls(self) -> Self:
-        for field in self.model_fields_set:
-            if getattr(self, field) is None:
-                raise ValueError(f"{field} may be omitted but not set to null")
-        return self
+    is_active: Annotated[bool, Field(strict=True)] | None = None

@@ -2,12 +2,12 @@
 
 import uuid
 
-import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from {{ cookiecutter.package_name }}.auth import service as auth_service
 from {{ cookiecutter.package_name }}.auth.passwords import PasswordHasher
 from {{ cookiecutter.package_name }}.core.errors import BadRequest, Conflict, NotFound
+from {{ cookiecutter.package_name }}.core.logging import security_log
 from {{ cookiecutter.package_name }}.core.pagination import Page, PageParams
 from {{ cookiecutter.package_name }}.core.repository import Repository
 from {{ cookiecutter.package_name }}.users.models import User
@@ -16,8 +16,6 @@ from {{ cookiecutter.package_name }}.users.schemas import (
     UserRead,
     UserSelfUpdate,
 )
-
-security_log = structlog.get_logger("{{ cookiecutter.package_name }}.security")
 
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
@@ -54,14 +52,21 @@ async def update_self(
     changes: dict[str, object] = {}
     if data.full_name is not None:
         changes["full_name"] = data.full_name
-    if data.password is not None:
-        valid, _ = await hasher.verify(data.current_password or "", user.password_hash)
+    if data.password is not None and data.current_password is not None:
+        valid, _ = await hasher.verify(data.current_password, user.password_hash)
         if not valid:
+            security_log.warning("password_change_failed", user_id=str(user.id))
             raise BadRequest("The current password is incorrect.", code="wrong_current_password")
+        if data.password.lower() == user.email:
+            raise BadRequest(
+                "The password must not be the email address.", code="password_is_email"
+            )
         changes["password_hash"] = await hasher.hash(data.password)
         await auth_service.revoke_sessions(session, user.id, keep=current_session)
+    updated = await Repository(session, User).update(user, changes)
+    if "password_hash" in changes:
         security_log.info("password_changed", user_id=str(user.id))
-    return await Repository(session, User).update(user, changes)
+    return updated
 
 
 async def update_user(
@@ -73,20 +78,18 @@ async def update_user(
         raise Conflict(
             "Administrators cannot change their own role or activation.", code="self_lockout"
         )
-    if "role" in changes and changes["role"] != user.role:
+    role_changed = "role" in changes and changes["role"] != user.role
+    activation_changed = "is_active" in changes and changes["is_active"] != user.is_active
+    if activation_changed and not changes["is_active"]:
+        await auth_service.revoke_sessions(session, user.id)
+    updated = await Repository(session, User).update(user, changes)
+    if role_changed:
+        security_log.info("role_changed", user_id=str(user.id), by=str(admin.id), role=user.role)
+    if activation_changed:
         security_log.info(
-            "role_changed", user_id=str(user.id), by=str(admin.id), role=changes["role"].value
+            "activation_changed", user_id=str(user.id), by=str(admin.id), active=user.is_active
         )
-    if "is_active" in changes and changes["is_active"] != user.is_active:
-        security_log.info(
-            "activation_changed",
-            user_id=str(user.id),
-            by=str(admin.id),
-            active=changes["is_active"],
-        )
-        if not changes["is_active"]:
-            await auth_service.revoke_sessions(session, user.id)
-    return await Repository(session, User).update(user, changes)
+    return updated
 
 
 async def delete_user(session: AsyncSession, admin: User, user: User) -> None:
