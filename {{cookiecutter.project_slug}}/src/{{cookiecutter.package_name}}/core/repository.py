@@ -3,14 +3,17 @@
 from collections.abc import Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import ColumnElement, UnaryExpression, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from {{ cookiecutter.package_name }}.core.errors import Conflict
 from {{ cookiecutter.package_name }}.core.models import Base
+from {{ cookiecutter.package_name }}.core.pagination import Page, PageParams
 
 ModelT = TypeVar("ModelT", bound=Base)
+SchemaT = TypeVar("SchemaT", bound=BaseModel)
 
 Filters = Sequence[ColumnElement[bool]]
 Ordering = Sequence[UnaryExpression[Any] | ColumnElement[Any]]
@@ -50,6 +53,25 @@ class Repository(Generic[ModelT]):
             .offset(offset)
         )
         return list((await self.session.scalars(query)).all())
+
+    async def page(
+        self,
+        params: PageParams,
+        schema: type[SchemaT],
+        *,
+        filters: Filters = (),
+        order_by: Ordering = (),
+    ) -> Page[SchemaT]:
+        """The page `params` asks for, as `schema` objects, with the total across pages."""
+        rows = await self.list(
+            filters=filters, order_by=order_by, limit=params.limit, offset=params.offset
+        )
+        return Page(
+            items=[schema.model_validate(row) for row in rows],
+            total=await self.count(filters=filters),
+            limit=params.limit,
+            offset=params.offset,
+        )
 
     async def count(self, *, filters: Filters = ()) -> int:
         """How many rows match `filters`."""

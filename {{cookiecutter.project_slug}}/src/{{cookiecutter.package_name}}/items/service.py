@@ -62,16 +62,9 @@ async def list_items(
     sort: ItemSort,
 ) -> Page[ItemRead]:
     """One page of `owner_id`'s items whose name contains `search`, in `sort` order."""
-    repository = Repository(session, Item)
     filters = _owned_by(owner_id) + ([_name_contains(search)] if search else [])
-    rows = await repository.list(
-        filters=filters, order_by=[_ordering(sort)], limit=page.limit, offset=page.offset
-    )
-    return Page[ItemRead](
-        items=[ItemRead.model_validate(row) for row in rows],
-        total=await repository.count(filters=filters),
-        limit=page.limit,
-        offset=page.offset,
+    return await Repository(session, Item).page(
+        page, ItemRead, filters=filters, order_by=[_ordering(sort)]
     )
 
 

@@ -28,16 +28,7 @@ async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
 
 async def list_users(session: AsyncSession, page: PageParams) -> Page[UserRead]:
     """One page of users, oldest first."""
-    repository = Repository(session, User)
-    rows = await repository.list(
-        order_by=[User.created_at.asc()], limit=page.limit, offset=page.offset
-    )
-    return Page[UserRead](
-        items=[UserRead.model_validate(row) for row in rows],
-        total=await repository.count(),
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return await Repository(session, User).page(page, UserRead, order_by=[User.created_at.asc()])
 
 
 async def update_self(
