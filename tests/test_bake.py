@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import socket
-import subprocess
-import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import OPTION_SETS, run
+from tests.serving import get, post, register_and_login, serving
 
 EXPECTED_FILES = [
     ".env",
@@ -124,83 +117,16 @@ def test_baked_tests_pass_with_full_coverage_gate(
     assert "Required test coverage of 95% reached" in output
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback only
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
-
-
-def _wait_until_serving(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            _get(url)
-        except OSError:
-            assert server.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.1)
-        else:
-            return
-
-
 def test_migrate_then_serve_answers_ready_and_docs(
     bake: Callable[..., Path], service_env: Path, tmp_path: Path
 ) -> None:
-    project = bake()
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(project / "src"),
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'served.db'}",
-    }
-    run([str(service_env / "alembic"), "upgrade", "head"], project, env)
-    port = str(_free_port())
-    base = f"http://127.0.0.1:{port}"
-    log = tmp_path / "server.log"
-    command = [str(service_env / "python"), "-m", "my_service", "serve", "--port", port]
-    with log.open("wb") as log_file:
-        server = subprocess.Popen(command, cwd=project, env=env, stdout=log_file, stderr=log_file)
-        try:
-            _wait_until_serving(f"{base}/health/live", server, log)
-            assert _get(f"{base}/health/ready") == (200, '{"status":"ok"}')
-            docs_status, docs = _get(f"{base}/docs")
-            assert docs_status == 200
-            assert "swagger-ui" in docs
-            assert _create_item_as_a_new_user(base) == 201
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
-    assert '"event": "request"' in log.read_text()
-
-
-def _create_item_as_a_new_user(base: str) -> int:
-    account = {"email": "ada@example.com", "password": "correct-horse-battery", "full_name": "A"}
-    _request(f"{base}/api/v1/auth/register", json.dumps(account).encode(), "application/json")
-    form = urllib.parse.urlencode({"username": account["email"], "password": account["password"]})
-    _, tokens = _request(
-        f"{base}/api/v1/auth/login", form.encode(), "application/x-www-form-urlencoded"
-    )
-    status, _ = _request(
-        f"{base}/api/v1/items",
-        b'{"name": "mug", "price_cents": 5}',
-        "application/json",
-        token=json.loads(tokens)["access_token"],
-    )
-    return status
-
-
-def _request(url: str, body: bytes, content_type: str, token: str = "") -> tuple[int, str]:
-    headers = {"Content-Type": content_type}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
-    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback only
-        return response.status, response.read().decode()
+    with serving(bake(), service_env, tmp_path) as served:
+        assert get(f"{served.base}/health/ready") == (200, '{"status":"ok"}')
+        docs_status, docs = get(f"{served.base}/docs")
+        assert docs_status == 200
+        assert "swagger-ui" in docs
+        token = register_and_login(served.base)
+        item = b'{"name": "mug", "price_cents": 5}'
+        status, _ = post(f"{served.base}/api/v1/items", item, "application/json", token)
+        assert status == 201
+    assert '"event": "request"' in served.log.read_text()
