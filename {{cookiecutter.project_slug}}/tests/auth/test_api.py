@@ -37,6 +37,19 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+async def stored_session(session: AsyncSession, session_id: uuid.UUID) -> AuthSession:
+    stored = await session.get(AuthSession, session_id)
+    assert stored is not None
+    await session.refresh(stored)
+    return stored
+
+
+async def expire_session(session: AsyncSession, session_id: uuid.UUID) -> None:
+    stored = await stored_session(session, session_id)
+    stored.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+    await session.commit()
+
+
 def security_events(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
     return [
         record.msg
@@ -181,9 +194,7 @@ async def test_reusing_a_refresh_token_revokes_the_whole_family(
     assert_problem(
         await client.get(ME_URL, headers=bearer(legitimate["access_token"])), 401, "invalid_token"
     )
-    revoked = await session.get(AuthSession, user.session_id)
-    assert revoked is not None
-    assert revoked.revoked_at is not None
+    assert (await stored_session(session, user.session_id)).revoked_at is not None
     [event] = [e for e in security_events(caplog) if e["event"] == "refresh_reuse_detected"]
     assert event["user_id"] == str(user.id)
 
@@ -279,10 +290,7 @@ async def test_login_rehashes_a_password_made_with_old_parameters(
 async def test_expired_sessions_are_purged_at_login(
     client: AsyncClient, user: Account, session: AsyncSession
 ) -> None:
-    old = await session.get(AuthSession, user.session_id)
-    assert old is not None
-    old.expires_at = datetime.now(UTC) - timedelta(seconds=1)
-    await session.commit()
+    await expire_session(session, user.session_id)
 
     await login(client, user.email)
 
@@ -305,18 +313,13 @@ async def test_a_refresh_token_raced_twice_succeeds_at_most_once(
     assert statuses == [200, 401]
     loser = first if first.status_code == 401 else second
     assert_problem(loser, 401, "refresh_token_reused")
-    stored = await session.get(AuthSession, user.session_id)
-    assert stored is not None
-    assert stored.revoked_at is not None
+    assert (await stored_session(session, user.session_id)).revoked_at is not None
 
 
 async def test_an_expired_session_rejects_its_tokens(
     client: AsyncClient, user: Account, session: AsyncSession
 ) -> None:
-    stored = await session.get(AuthSession, user.session_id)
-    assert stored is not None
-    stored.expires_at = datetime.now(UTC) - timedelta(seconds=1)
-    await session.commit()
+    await expire_session(session, user.session_id)
 
     assert_problem(await user.client.get(ME_URL), 401, "invalid_token")
     refresh = await client.post(REFRESH_URL, json={"refresh_token": user.tokens["refresh_token"]})
@@ -326,16 +329,13 @@ async def test_an_expired_session_rejects_its_tokens(
 async def test_refresh_extends_the_session_and_the_new_token_matches_it(
     client: AsyncClient, user: Account, session: AsyncSession, app: FastAPI
 ) -> None:
-    before = await session.get(AuthSession, user.session_id)
-    assert before is not None
-    started = before.expires_at
+    started = (await stored_session(session, user.session_id)).expires_at
 
     pair = (
         await client.post(REFRESH_URL, json={"refresh_token": user.tokens["refresh_token"]})
     ).json()
 
-    await session.refresh(before)
-    assert before.expires_at > started
+    assert (await stored_session(session, user.session_id)).expires_at > started
     claims = app.state.token_codec.verify(pair["refresh_token"], TokenType.REFRESH)
     assert claims.session_id == user.session_id
 
