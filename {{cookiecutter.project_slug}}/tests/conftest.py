@@ -6,6 +6,7 @@ without paying for migrations, password hashing or logins every time.
 """
 
 import asyncio
+import gc
 import shutil
 import uuid
 from collections.abc import AsyncIterator
@@ -43,6 +44,17 @@ SEEDED_ACCOUNTS = {
 }
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Keep the garbage collector off the objects every test shares.
+
+    After collection the imported libraries are frozen out of collection, and young
+    generations are collected less often; this saves about a second of collector time.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 50)
+
+
 def settings_for(database: Path) -> Settings:
     """Settings for a test database file; no `.env` is read."""
     return Settings(
@@ -55,6 +67,8 @@ def settings_for(database: Path) -> Settings:
         password_hash_time_cost=1,
         # A local file cannot go stale between checkouts; the ping would double round trips.
         database_pool_pre_ping=False,
+        # Tests that check log events raise the level themselves (`caplog.at_level`).
+        log_level="WARNING",
     )
 
 
