@@ -64,14 +64,27 @@ def prune_unselected(root: Path, context: Mapping[str, object]) -> list[Path]:
     return removed
 
 
+ENV_HEADER = (
+    "# Local settings, written when the service was baked; git-ignored, never commit it.\n"
+    "# .env.example documents every setting.\n"
+)
+
+
 def write_env(root: Path) -> bool:
-    """Create `.env` from `.env.example` with a fresh secret; keep an existing one."""
+    """Create `.env` from `.env.example` with a fresh secret; keep an existing one.
+
+    The local file logs readable lines instead of JSON.
+    """
     env = root / ".env"
     if env.exists():
         return False
-    template = (root / ".env.example").read_text(encoding="utf-8")
+    example = (root / ".env.example").read_text(encoding="utf-8")
+    first_line, _, rest = example.partition("\n")
+    settings = rest if first_line.startswith("#") else example  # drop "copy me to .env"
     secret = secrets.token_urlsafe(48)  # 48 random bytes, 64 characters
-    env.write_text(SECRET_LINE.sub(f"SECRET_KEY={secret}", template, count=1), encoding="utf-8")
+    settings = SECRET_LINE.sub(f"SECRET_KEY={secret}", settings, count=1)
+    settings = settings.replace("LOG_JSON=true", "LOG_JSON=false", 1)
+    env.write_text(ENV_HEADER + settings, encoding="utf-8")
     env.chmod(0o600)
     return True
 
@@ -96,15 +109,26 @@ def run(command: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None)
 
 
 def init_git(root: Path, author_name: str, author_email: str) -> bool:
-    """`git init` and a first commit, unless the folder is already a repository."""
+    """`git init` and a first commit, unless the folder is already a repository.
+
+    The commit is the user's own git identity; the template's answers stand in only where
+    git has none configured.
+    """
     if (root / ".git").exists():
         return False
-    if shutil.which("git") is None:
+    git = shutil.which("git")
+    if git is None:
         raise SetupError("git is not installed; run `git init` yourself later")
-    identity = ["-c", f"user.name={author_name}", "-c", f"user.email={author_email}"]
-    run(["git", "init", "--quiet", "--initial-branch=main"], root)
-    run(["git", "add", "--all"], root)
-    run(["git", *identity, "commit", "--quiet", "--no-verify", "-m", "Initial commit"], root)
+    run([git, "init", "--quiet", "--initial-branch=main"], root)
+    identity = []
+    for key, fallback in (("user.name", author_name), ("user.email", author_email)):
+        configured = subprocess.run(  # noqa: S603 - fixed argument lists, no shell
+            [git, "config", key], cwd=root, capture_output=True, text=True, check=False
+        ).stdout.strip()
+        if not configured:
+            identity += ["-c", f"{key}={fallback}"]
+    run([git, "add", "--all"], root)
+    run([git, *identity, "commit", "--quiet", "--no-verify", "-m", "Initial commit"], root)
     return True
 
 
@@ -159,7 +183,8 @@ def install(root: Path, python: str) -> list[str]:
     if uv is not None:
         env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
         env.pop("VIRTUAL_ENV", None)
-        run([uv, "sync", "--python", python], root, env)
+        # Bytecode compiled once here keeps imports fast even where Python may not write it.
+        run([uv, "sync", "--compile-bytecode", "--python", python], root, env)
         return [uv, "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"]
     if not venv_python.exists():
         run([python, "-m", "venv", ".venv"], root)
@@ -228,7 +253,8 @@ def main(context: Mapping[str, object], root: Path) -> int:
     write_env(root)
     if os.environ.get(SKIP_SETUP_VARIABLE) == "1":
         return 0
-    command = install_for_tests(context, root) if is_yes(context["run_tests"]) else None
+    test_now = is_yes(context["run_tests"])
+    command = install_for_tests(context, root) if test_now else None
     # After the install, so the first commit holds the lock file uv just wrote.
     if is_yes(context["init_git"]):
         try:
@@ -236,6 +262,8 @@ def main(context: Mapping[str, object], root: Path) -> int:
         except SetupError as error:
             print(f"warning: git repository not created: {error}", file=sys.stderr)
     if command is None:
+        if not test_now:
+            print(f"Created {slug}. Next: cd {slug} && uv sync && uv run pytest")
         return 0
     outcome = run_tests(root, command)
     if not outcome.passed:
@@ -243,6 +271,7 @@ def main(context: Mapping[str, object], root: Path) -> int:
         print(f"error: {slug}'s tests failed: {outcome.summary}", file=sys.stderr)
         return 1
     print(f"{slug}: {outcome.summary} in {outcome.seconds:.1f} s")
+    print(f"Next: cd {slug} && uv run alembic upgrade head && uv run {slug} serve --reload")
     return 0
 
 

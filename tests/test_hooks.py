@@ -98,6 +98,19 @@ def test_prune_removes_only_unchosen_paths(tmp_path: Path, monkeypatch: pytest.M
     assert post_gen.prune_unselected(tmp_path, {"database": "sqlite"}) == []
 
 
+def test_env_drops_the_copy_me_line_and_logs_readably(tmp_path: Path) -> None:
+    (tmp_path / ".env.example").write_text(
+        "# Copy to .env and adjust.\nSECRET_KEY=change-me\nLOG_JSON=true\n"
+    )
+
+    post_gen.write_env(tmp_path)
+
+    env = (tmp_path / ".env").read_text()
+    assert env.startswith(post_gen.ENV_HEADER)
+    assert "Copy to .env" not in env
+    assert "LOG_JSON=false" in env
+
+
 def test_env_gets_a_fresh_secret_once(tmp_path: Path) -> None:
     other = tmp_path / "other"
     other.mkdir()
@@ -114,7 +127,37 @@ def test_env_gets_a_fresh_secret_once(tmp_path: Path) -> None:
     assert (tmp_path / ".env").read_text() == first
 
 
-def test_init_git_commits_once_and_ignores_env(tmp_path: Path) -> None:
+def test_init_git_keeps_the_users_own_identity(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".gitconfig").write_text("[user]\n\tname = Grace\n\temail = grace@example.com\n")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("GIT_CONFIG_GLOBAL", raising=False)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "app.py").write_text("")
+
+    post_gen.init_git(project, "Ada", "ada@example.com")
+
+    log = subprocess.run(
+        ["git", "log", "--format=%an <%ae>"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert log.strip() == "Grace <grace@example.com>"
+
+
+def test_init_git_commits_once_and_ignores_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No git identity anywhere: the template's answers stand in.
+    monkeypatch.setenv("HOME", str(tmp_path / "empty-home"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.delenv("GIT_CONFIG_GLOBAL", raising=False)
     (tmp_path / ".gitignore").write_text(".env\n")
     (tmp_path / ".env").write_text("SECRET_KEY=x\n")
     (tmp_path / "app.py").write_text("")
@@ -223,8 +266,12 @@ def test_main_prints_one_summary_line_when_tests_pass(
     assert post_gen.main(_context(python_version=version), tmp_path) == 0
 
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 1
+    assert len(lines) == 2
     assert lines[0].startswith("orders-service: 2 passed in ")
+    assert lines[1] == (
+        "Next: cd orders-service && uv run alembic upgrade head && uv run orders-service serve"
+        " --reload"
+    )
 
 
 def test_main_keeps_the_project_and_explains_when_install_fails(

@@ -7,9 +7,14 @@ from collections.abc import Sequence
 
 import uvicorn
 
+from {{ cookiecutter.package_name }}.core.logging import configure_logging
+from {{ cookiecutter.package_name }}.settings import get_settings
+
 
 def serve(args: argparse.Namespace) -> None:
     """Run the API under uvicorn with uvloop and httptools."""
+    # Configured here too, so the reloader and worker supervisor log in the same format.
+    configure_logging(get_settings())
     uvicorn.run(
         "{{ cookiecutter.package_name }}.main:app",
         host=args.host,
@@ -24,6 +29,22 @@ def serve(args: argparse.Namespace) -> None:
     )
 
 
+def create_admin(args: argparse.Namespace) -> None:
+    """Create an administrator; the password comes from ADMIN_PASSWORD or a prompt."""
+    from {{ cookiecutter.package_name }}.users.admin import (  # noqa: PLC0415 - only this command needs it
+        AdminCreationError,
+        run_create_admin,
+    )
+
+    settings = get_settings()
+    configure_logging(settings)
+    try:
+        user_id = run_create_admin(settings, email=args.email, full_name=args.full_name)
+    except AdminCreationError as error:
+        sys.exit(f"error: {error}")
+    print(f"Created administrator {args.email} ({user_id}).")  # noqa: T201
+
+
 def openapi(_: argparse.Namespace) -> None:
     """Print the OpenAPI document as JSON."""
     from {{ cookiecutter.package_name }}.main import create_app  # noqa: PLC0415 - keep CLI start fast
@@ -32,38 +53,26 @@ def openapi(_: argparse.Namespace) -> None:
     sys.stdout.write("\n")
 
 
-def create_admin(args: argparse.Namespace) -> None:
-    """Create an administrator; the password comes from ADMIN_PASSWORD or a prompt."""
-    from {{ cookiecutter.package_name }}.settings import get_settings  # noqa: PLC0415
-    from {{ cookiecutter.package_name }}.users.admin import (  # noqa: PLC0415
-        AdminCreationError,
-        run_create_admin,
-    )
-
-    try:
-        user_id = run_create_admin(get_settings(), email=args.email, full_name=args.full_name)
-    except AdminCreationError as error:
-        sys.exit(f"error: {error}")
-    print(f"Created administrator {args.email} ({user_id}).")  # noqa: T201
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The CLI's commands and options."""
     parser = argparse.ArgumentParser(prog="{{ cookiecutter.project_slug }}")
     commands = parser.add_subparsers(dest="command", required=True)
+    defaults = argparse.ArgumentDefaultsHelpFormatter
 
-    serve_parser = commands.add_parser("serve", help="run the HTTP API")
-    serve_parser.add_argument("--host", default="127.0.0.1")
-    serve_parser.add_argument("--port", type=int, default=8000)
-    serve_parser.add_argument("--workers", type=int, default=1)
+    serve_parser = commands.add_parser("serve", help="run the HTTP API", formatter_class=defaults)
+    serve_parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve_parser.add_argument("--port", type=int, default=8000, help="port to listen on")
+    serve_parser.add_argument("--workers", type=int, default=1, help="worker processes")
     serve_parser.add_argument("--reload", action="store_true", help="restart on code changes")
     serve_parser.set_defaults(handler=serve)
 
     admin_parser = commands.add_parser(
-        "create-admin", help="create an administrator (password from ADMIN_PASSWORD or a prompt)"
+        "create-admin",
+        help="create an administrator (password from ADMIN_PASSWORD or a prompt)",
+        formatter_class=defaults,
     )
-    admin_parser.add_argument("--email", required=True)
-    admin_parser.add_argument("--full-name", default="Administrator")
+    admin_parser.add_argument("--email", required=True, help="the administrator's login")
+    admin_parser.add_argument("--full-name", default="Administrator", help="display name")
     admin_parser.set_defaults(handler=create_admin)
 
     openapi_parser = commands.add_parser("openapi", help="print the OpenAPI document")

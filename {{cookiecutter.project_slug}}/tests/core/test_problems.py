@@ -84,7 +84,14 @@ async def test_wrong_method_is_405_with_allow(client: AsyncClient) -> None:
     response = await client.put(URL, json={})
 
     assert_problem(response, 405, "method_not_allowed")
-    assert "POST" in response.headers["allow"]
+    assert response.headers["allow"] == "GET, POST"
+
+
+async def test_405_allow_lists_every_method_of_the_path(client: AsyncClient) -> None:
+    response = await client.put(f"{URL}/6f1c2a7e-0b9d-4c3f-8a5e-2d1b0c9f8e7d", json={})
+
+    assert_problem(response, 405, "method_not_allowed")
+    assert response.headers["allow"] == "GET, PATCH, DELETE"
 
 
 async def test_domain_error_keeps_its_code_and_extensions(failing_client: AsyncClient) -> None:

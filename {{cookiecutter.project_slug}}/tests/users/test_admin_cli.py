@@ -89,3 +89,25 @@ def test_refuses_an_email_that_is_taken(environment: str, monkeypatch: pytest.Mo
 def test_has_no_password_option() -> None:
     with pytest.raises(SystemExit):
         main(["create-admin", "--email", EMAIL, "--password", "x"])
+
+
+@pytest.mark.parametrize(
+    ("interruption", "message"),
+    [(EOFError, "set ADMIN_PASSWORD or run this in a terminal"), (KeyboardInterrupt, "Cancelled")],
+)
+def test_a_prompt_without_a_terminal_or_cancelled_is_one_line(
+    environment: str,
+    monkeypatch: pytest.MonkeyPatch,
+    interruption: type[BaseException],
+    message: str,
+) -> None:
+    def prompt(_: str) -> str:
+        raise interruption
+
+    monkeypatch.setattr(getpass, "getpass", prompt)
+
+    with pytest.raises(SystemExit) as exited:
+        main(["create-admin", "--email", EMAIL])
+
+    assert message in str(exited.value.code)
+    assert stored_users(environment) == []

@@ -10,15 +10,14 @@ from {{ cookiecutter.package_name }}.auth.dependencies import (
     PasswordHasherDep,
     TokenCodecDep,
 )
-from {{ cookiecutter.package_name }}.auth.schemas import RefreshRequest, TokenPair
+from {{ cookiecutter.package_name }}.auth.schemas import (
+    LoginForm,
+    RefreshRequest,
+    TokenPair,
+)
 from {{ cookiecutter.package_name }}.core.db import SessionDep
 from {{ cookiecutter.package_name }}.core.openapi import BODY_ERRORS, problem_responses
-from {{ cookiecutter.package_name }}.users.models import EMAIL_MAX_LENGTH
-from {{ cookiecutter.package_name }}.users.schemas import (
-    PASSWORD_MAX_LENGTH,
-    UserRead,
-    UserRegister,
-)
+from {{ cookiecutter.package_name }}.users.schemas import UserRead, UserRegister
 
 # Token responses must not be cached by browsers or proxies (RFC 6749, section 5.1).
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -46,10 +45,7 @@ async def register(data: UserRegister, session: SessionDep, hasher: PasswordHash
     responses=problem_responses(*BODY_ERRORS, 401),
 )
 async def login(
-    username: Annotated[
-        str, Form(min_length=1, max_length=EMAIL_MAX_LENGTH, description="The account's email.")
-    ],
-    password: Annotated[str, Form(min_length=1, max_length=PASSWORD_MAX_LENGTH)],
+    form: Annotated[LoginForm, Form()],
     session: SessionDep,
     hasher: PasswordHasherDep,
     codec: TokenCodecDep,
@@ -58,7 +54,7 @@ async def login(
     """OAuth2 password flow (form fields `username` and `password`), as Swagger's Authorize
     button sends it. Returns a 15-minute access token and a single-use refresh token."""
     response.headers.update(NO_STORE)
-    return await service.login(session, hasher, codec, email=username, password=password)
+    return await service.login(session, hasher, codec, email=form.username, password=form.password)
 
 
 @public_router.post(

@@ -5,6 +5,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from {{ cookiecutter.package_name }}.core.schemas import RequestSchema
+from {{ cookiecutter.package_name }}.users.models import EMAIL_MAX_LENGTH
+from {{ cookiecutter.package_name }}.users.schemas import PASSWORD_MAX_LENGTH
 
 TOKEN_MAX_LENGTH = 4096
 
@@ -29,6 +31,18 @@ class TokenPair(BaseModel):
     refresh_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth2 scheme name
     expires_in: int = Field(description="Seconds until the access token expires.")
+
+
+class LoginForm(BaseModel):
+    """The OAuth2 password grant, as Swagger UI's Authorize dialog sends it.
+
+    Other grant fields (`grant_type`, `scope`, `client_id`) are accepted and ignored.
+    """
+
+    username: Annotated[
+        str, Field(min_length=1, max_length=EMAIL_MAX_LENGTH, description="The account's email.")
+    ]
+    password: Annotated[str, Field(min_length=1, max_length=PASSWORD_MAX_LENGTH)]
 
 
 class RefreshRequest(RequestSchema):

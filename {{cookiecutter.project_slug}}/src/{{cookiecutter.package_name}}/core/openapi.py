@@ -21,7 +21,7 @@ _ERRORS: dict[int, tuple[str, str, str]] = {
     409: ("The request clashes with existing data.", "conflict", "Already exists."),
     413: ("The body is larger than the service accepts.", "payload_too_large", "Too large."),
     415: ("The body is not application/json.", "unsupported_media_type", "Send JSON."),
-    422: ("A field failed validation.", "validation_failed", "1 field(s) failed validation."),
+    422: ("A field failed validation.", "validation_failed", "1 field failed validation."),
     429: ("Too many requests; retry later.", "rate_limited", "Rate limit exceeded."),
     500: ("Unexpected error; the log has the details.", "internal_error", "Unexpected error."),
     503: ("A dependency is unavailable.", "service_unavailable", "Database unreachable."),

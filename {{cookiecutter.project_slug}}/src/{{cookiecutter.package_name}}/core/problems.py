@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from {{ cookiecutter.package_name }}.core.errors import AppError
 
@@ -137,7 +138,21 @@ async def http_error_handler(request: Request, exc: Exception) -> ProblemRespons
     error = cast("HTTPException", exc)
     status = error.status_code
     code = HTTP_STATUS_CODES.get(status) or HTTPStatus(status).phrase.lower().replace(" ", "_")
-    return problem(request, status=status, code=code, detail=error.detail, headers=error.headers)
+    headers = dict(error.headers or {})
+    if status == 405:  # noqa: PLR2004
+        headers["Allow"] = _allowed_methods(request)
+    return problem(request, status=status, code=code, detail=error.detail, headers=headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route accepts at this path; the router names only the first route."""
+    routes = request.app.router.routes
+
+    def accepted(method: str) -> bool:
+        scope = {**request.scope, "method": method}
+        return any(route.matches(scope)[0] is Match.FULL for route in routes)
+
+    return ", ".join(m for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE") if accepted(m))
 
 
 async def validation_error_handler(request: Request, exc: Exception) -> ProblemResponse:
@@ -157,11 +172,12 @@ async def validation_error_handler(request: Request, exc: Exception) -> ProblemR
             detail="Send the body as application/json.",
         )
     field_errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in errors]
+    count = len(field_errors)
     return problem(
         request,
         status=422,
         code="validation_failed",
-        detail=f"{len(field_errors)} field(s) failed validation.",
+        detail=f"{count} field{'' if count == 1 else 's'} failed validation; see `errors`.",
         extensions={"errors": field_errors},
     )
 

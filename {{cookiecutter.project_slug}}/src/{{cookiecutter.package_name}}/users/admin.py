@@ -11,6 +11,7 @@ from {{ cookiecutter.package_name }}.auth.passwords import PasswordHasher
 from {{ cookiecutter.package_name }}.auth.permissions import Role
 from {{ cookiecutter.package_name }}.core.db import Database
 from {{ cookiecutter.package_name }}.core.errors import Conflict
+from {{ cookiecutter.package_name }}.core.logging import security_log
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.users.schemas import UserRegister
 
@@ -26,8 +27,16 @@ def read_password() -> str:
     from_environment = os.environ.get(PASSWORD_VARIABLE)
     if from_environment:
         return from_environment
-    password = getpass.getpass("Password: ")
-    if password != getpass.getpass("Repeat password: "):
+    try:
+        password = getpass.getpass("Password: ")
+        repeated = getpass.getpass("Repeat password: ")
+    except EOFError as error:
+        raise AdminCreationError(
+            f"No password given: set {PASSWORD_VARIABLE} or run this in a terminal."
+        ) from error
+    except KeyboardInterrupt as error:
+        raise AdminCreationError("Cancelled.") from error
+    if password != repeated:
         raise AdminCreationError("The passwords do not match.")
     return password
 
@@ -45,11 +54,15 @@ async def create_admin(settings: Settings, *, email: str, full_name: str, passwo
             user = await auth_service.register(session, PasswordHasher(settings), data)
             user.role = Role.ADMIN
             await session.commit()
-            return str(user.id)
     except Conflict as error:
-        raise AdminCreationError(f"{email} is already registered.") from error
+        raise AdminCreationError(
+            f"{email} is already registered; an administrator can promote it with "
+            'PATCH /api/v1/users/{id} and {"role": "admin"}.'
+        ) from error
     finally:
         await database.dispose()
+    security_log.info("administrator_created", user_id=str(user.id), by="create-admin")
+    return str(user.id)
 
 
 def run_create_admin(settings: Settings, *, email: str, full_name: str) -> str:
