@@ -74,6 +74,7 @@ def serving(project: Path, service_env: Path, workdir: Path) -> Iterator[Served]
         **os.environ,
         "PYTHONPATH": str(project / "src"),
         "DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'served.db'}",
+        "LOG_JSON": "true",  # the bake's own .env asks for readable lines
     }
     run([str(service_env / "alembic"), "upgrade", "head"], project, env)
     port = str(free_port())
