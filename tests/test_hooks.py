@@ -308,3 +308,26 @@ def test_main_skips_setup_when_asked(
 )
 def test_yes_no_answers_are_read_either_way(value: object, expected: bool) -> None:
     assert post_gen.is_yes(value) is expected
+
+
+def test_running_the_hook_twice_is_harmless(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _project(tmp_path)
+    (tmp_path / ".gitignore").write_text(".env\n")
+    context = _context(run_tests=False, init_git=True)
+
+    assert post_gen.main(context, tmp_path) == 0
+    env = (tmp_path / ".env").read_text()
+    assert post_gen.main(context, tmp_path) == 0
+
+    assert (tmp_path / ".env").read_text() == env
+    commits = subprocess.run(
+        ["git", "rev-list", "--count", "HEAD"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert commits.strip() == "1"
+    assert capsys.readouterr().out.count("Created orders-service.") == 2
