@@ -47,6 +47,11 @@ def run(command: list[str], cwd: Path, env: Mapping[str, str] | None = None) -> 
     return output
 
 
+def git(cwd: Path, *args: str) -> str:
+    """Output of `git <args>` in `cwd`."""
+    return run(["git", *args], cwd)
+
+
 @pytest.fixture(scope="session")
 def bake(cookies_session: Any) -> Callable[..., Path]:
     """Bake an option set once per session and return the project path."""

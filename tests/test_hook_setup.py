@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import checked_context
+from tests.conftest import checked_context, git
 
 
 def test_hook_installs_the_service_and_runs_its_tests(
@@ -24,17 +23,9 @@ def test_hook_installs_the_service_and_runs_its_tests(
     assert re_summary(out), out
     assert (project / ".venv" / "bin" / "python").exists()
     assert (project / "uv.lock").exists()
-    status = subprocess.run(
-        ["git", "status", "--porcelain", "--ignored"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    status = git(project, "status", "--porcelain", "--ignored")
     assert "!! .env" in status
-    tracked = subprocess.run(
-        ["git", "ls-files"], cwd=project, capture_output=True, text=True, check=True
-    ).stdout.split()
+    tracked = git(project, "ls-files").split()
     assert "uv.lock" in tracked
 
 

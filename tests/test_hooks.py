@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import COOKIECUTTER_JSON
+from tests.conftest import COOKIECUTTER_JSON, git
 from tests.hook_modules import HOOKS, post_gen, pre_gen
 
 VALID = {
@@ -141,13 +140,7 @@ def test_init_git_keeps_the_users_own_identity(
 
     post_gen.init_git(project, "Ada", "ada@example.com")
 
-    log = subprocess.run(
-        ["git", "log", "--format=%an <%ae>"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    log = git(project, "log", "--format=%an <%ae>")
     assert log.strip() == "Grace <grace@example.com>"
 
 
@@ -165,17 +158,9 @@ def test_init_git_commits_once_and_ignores_env(
     assert post_gen.init_git(tmp_path, "Ada", "ada@example.com") is True
     assert post_gen.init_git(tmp_path, "Ada", "ada@example.com") is False
 
-    tracked = subprocess.run(
-        ["git", "ls-files"], cwd=tmp_path, capture_output=True, text=True, check=True
-    ).stdout.split()
+    tracked = git(tmp_path, "ls-files").split()
     assert tracked == [".gitignore", "app.py"]
-    log = subprocess.run(
-        ["git", "log", "--format=%an <%ae> %s"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    log = git(tmp_path, "log", "--format=%an <%ae> %s")
     assert log.strip() == "Ada <ada@example.com> Initial commit"
 
 
@@ -322,12 +307,6 @@ def test_running_the_hook_twice_is_harmless(
     assert post_gen.main(context, tmp_path) == 0
 
     assert (tmp_path / ".env").read_text() == env
-    commits = subprocess.run(
-        ["git", "rev-list", "--count", "HEAD"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    commits = git(tmp_path, "rev-list", "--count", "HEAD")
     assert commits.strip() == "1"
     assert capsys.readouterr().out.count("Created orders-service.") == 2
