@@ -22,13 +22,13 @@ LOGIN_PATH = "/api/v1/auth/login"
 bearer_token = OAuth2PasswordBearer(tokenUrl=LOGIN_PATH, auto_error=False)
 
 
-def get_token_codec(request: Request) -> TokenCodec:
+async def get_token_codec(request: Request) -> TokenCodec:
     """The application's token codec, built once at startup."""
     codec: TokenCodec = request.app.state.token_codec
     return codec
 
 
-def get_password_hasher(request: Request) -> PasswordHasher:
+async def get_password_hasher(request: Request) -> PasswordHasher:
     """The application's password hasher, built once at startup."""
     hasher: PasswordHasher = request.app.state.password_hasher
     return hasher

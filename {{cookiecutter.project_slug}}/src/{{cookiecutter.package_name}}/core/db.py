@@ -62,7 +62,7 @@ class Database:
         await self.engine.dispose()
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     """The application's database."""
     database: Database = request.app.state.database
     return database

@@ -28,6 +28,8 @@ def configure_logging(settings: Settings) -> None:
     )
     structlog.configure(
         processors=[
+            # Events below the level are dropped before any work is spent on them.
+            structlog.stdlib.filter_by_level,
             *SHARED_PROCESSORS,
             structlog.processors.StackInfoRenderer(),
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,

@@ -12,7 +12,7 @@ from {{ cookiecutter.package_name }}.items import service
 from {{ cookiecutter.package_name }}.items.models import Item
 
 
-def owner_scope(principal: CurrentPrincipal) -> uuid.UUID | None:
+async def owner_scope(principal: CurrentPrincipal) -> uuid.UUID | None:
     """Whose items the caller may see: their own, or everyone's (None) for administrators."""
     if Permission.ITEMS_MANAGE_ALL in principal.permissions:
         return None
