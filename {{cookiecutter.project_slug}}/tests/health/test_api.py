@@ -1,5 +1,7 @@
 """Liveness and readiness."""
 
+import asyncio
+import threading
 from pathlib import Path
 
 from httpx import ASGITransport, AsyncClient
@@ -30,10 +32,16 @@ async def test_ready_is_503_when_the_database_is_unreachable(
         update={"database_url": f"sqlite+aiosqlite:///{tmp_path / 'missing-dir' / 'x.db'}"}
     )
     app = create_app(unreachable)
+    threads_before = set(threading.enumerate())
     transport = ASGITransport(app=app, raise_app_exceptions=False)
     async with AsyncClient(transport=transport, base_url="http://testserver") as client:
         response = await client.get("/health/ready")
     await app.state.database.dispose()
+    # After a failed connect aiosqlite stops its worker thread without waiting for it; let it
+    # finish now, or it may report to this test's event loop after the loop has closed.
+    for thread in set(threading.enumerate()) - threads_before:
+        if thread.name.endswith("(_connection_worker_thread)"):
+            await asyncio.to_thread(thread.join)
 
     assert_problem(response, 503, "database_unavailable")
 
