@@ -6,10 +6,13 @@ without paying for migrations, password hashing or logins every time.
 """
 
 import asyncio
+import functools
 import gc
+import os
 import shutil
+import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,14 +31,16 @@ from {{ cookiecutter.package_name }}.auth.passwords import PasswordHasher
 from {{ cookiecutter.package_name }}.auth.permissions import Role
 from {{ cookiecutter.package_name }}.auth.tokens import TokenCodec
 from {{ cookiecutter.package_name }}.core.db import Database
+from {{ cookiecutter.package_name }}.core.logging import configure_logging
 from {{ cookiecutter.package_name }}.core.models import utc_now
-from {{ cookiecutter.package_name }}.main import create_app
+from {{ cookiecutter.package_name }}.main import bind_settings, create_app
 from {{ cookiecutter.package_name }}.models import Base
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.users.schemas import UserRegister
 
 TEST_SECRET = "a-test-only-signing-key-long-enough-for-every-hmac-algorithm-0123"
 PASSWORD = "correct-horse-battery"
+SHARED_MEMORY = Path("/dev/shm")  # noqa: S108 - a private folder is made in it with mkdtemp
 LOGIN_URL = "/api/v1/auth/login"
 SEEDED_ACCOUNTS = {
     "user": ("ada@example.com", Role.USER),
@@ -45,23 +50,24 @@ SEEDED_ACCOUNTS = {
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Keep the garbage collector off the objects every test shares.
+    """Turn the garbage collector back on (`tests/__init__.py` turned it off), sparing it the
+    objects every test shares.
 
-    After collection the imported libraries are frozen out of collection, and young
-    generations are collected less often; this saves about a second of collector time.
+    Everything imported so far lives for the whole run: it is frozen out of collection, and
+    young generations are collected less often. This saves about half a second a run.
     """
-    gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 50)
+    gc.enable()
 
 
-def settings_for(database: Path) -> Settings:
-    """Settings for a test database file; no `.env` is read."""
+@functools.cache
+def _test_settings() -> Settings:
+    """What every test's settings share; built once, since reading settings costs milliseconds."""
     return Settings(
         _env_file=None,
         environment="test",
         secret_key=SecretStr(TEST_SECRET),
-        database_url=f"sqlite+aiosqlite:///{database}",
         # Cheap argon2 parameters keep the suite fast; production uses OWASP's.
         password_hash_memory_kib=64,
         password_hash_time_cost=1,
@@ -70,6 +76,11 @@ def settings_for(database: Path) -> Settings:
         # Tests that check log events raise the level themselves (`caplog.at_level`).
         log_level="WARNING",
     )
+
+
+def settings_for(database: Path) -> Settings:
+    """Settings for a test database file; no `.env` is read."""
+    return _test_settings().model_copy(update={"database_url": f"sqlite+aiosqlite:///{database}"})
 
 
 @dataclass(frozen=True)
@@ -99,11 +110,24 @@ async def _seed(settings: Settings) -> dict[str, SeededAccount]:
 
 
 @pytest.fixture(scope="session")
-def template_database(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[Path, dict[str, SeededAccount]]:
+def database_directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Where the test databases live, removed after the run.
+
+    Memory-backed storage where the system has it (Linux's /dev/shm): SQLite's file creation
+    and fsync then cost nothing, which makes the suite about a third faster than on disk.
+    """
+    if not (SHARED_MEMORY.is_dir() and os.access(SHARED_MEMORY, os.W_OK)):
+        yield tmp_path_factory.mktemp("databases")
+        return
+    directory = Path(tempfile.mkdtemp(prefix="test-databases-", dir=SHARED_MEMORY))
+    yield directory
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def template_database(database_directory: Path) -> tuple[Path, dict[str, SeededAccount]]:
     """The schema and the seeded accounts, built once; each test gets a copy."""
-    path = tmp_path_factory.mktemp("template") / "template.db"
+    path = database_directory / "template.db"
     engine = create_engine(f"sqlite:///{path}")
     Base.metadata.create_all(engine)
     engine.dispose()
@@ -111,16 +135,43 @@ def template_database(
 
 
 @pytest.fixture
-def settings(tmp_path: Path, template_database: tuple[Path, dict[str, SeededAccount]]) -> Settings:
-    """Settings for one test, on its own copy of the template database."""
-    database = tmp_path / "test.db"
+def settings(
+    database_directory: Path, template_database: tuple[Path, dict[str, SeededAccount]]
+) -> Iterator[Settings]:
+    """Settings for one test, on its own copy of the template database, deleted afterwards."""
+    database = database_directory / f"{uuid.uuid4().hex}.db"
     shutil.copyfile(template_database[0], database)
-    return settings_for(database)
+    yield settings_for(database)
+    for path in (database, database.with_suffix(".db-wal"), database.with_suffix(".db-shm")):
+        path.unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="session")
+def shared_app(database_directory: Path) -> FastAPI:
+    """One application for every test: routes are compiled on first use, once per application.
+
+    `app` gives it each test's settings and database; nothing connects to this first one.
+    """
+    return create_app(settings_for(database_directory / "unused.db"))
 
 
 @pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    """The application on the test's database, its pool closed after the test."""
+async def app(shared_app: FastAPI, settings: Settings) -> AsyncIterator[FastAPI]:
+    """The application on the test's database, its pool closed after the test.
+
+    Dependency overrides set on it last for the test only; to add routes, use `fresh_app`.
+    """
+    # Tests of the CLI or of other settings configure logging their own way; start afresh.
+    configure_logging(settings)
+    bind_settings(shared_app, settings)
+    yield shared_app
+    shared_app.dependency_overrides.clear()
+    await shared_app.state.database.dispose()
+
+
+@pytest.fixture
+async def fresh_app(settings: Settings) -> AsyncIterator[FastAPI]:
+    """A new application of the test's own, for tests that add routes to it."""
     application = create_app(settings)
     yield application
     await application.state.database.dispose()

@@ -3,16 +3,14 @@
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from httpx import AsyncClient
-
-from {{ cookiecutter.package_name }}.main import create_app
-from {{ cookiecutter.package_name }}.settings import Settings
 
 
 @pytest.fixture(scope="module")
-def schema() -> dict[str, Any]:
-    """The document of an app on default settings, built once for this module."""
-    return create_app(Settings(_env_file=None)).openapi()
+def schema(shared_app: FastAPI) -> dict[str, Any]:
+    """The application's document, built once."""
+    return shared_app.openapi()
 
 
 def operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:

@@ -33,16 +33,23 @@ OPENAPI_TAGS = [
 ]
 
 
+def bind_settings(app: FastAPI, settings: Settings) -> None:
+    """Give `app` its settings and what is built from them: database, token codec, hasher."""
+    app.state.settings = settings
+    app.state.database = Database(settings)
+    app.state.token_codec = TokenCodec(settings)
+    app.state.password_hasher = PasswordHasher(settings)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application from `settings` (the environment's when omitted)."""
     settings = settings or get_settings()
     configure_logging(settings)
-    database = Database(settings)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        await database.dispose()
+        await app.state.database.dispose()
 
     app = FastAPI(
         title=TITLE,
@@ -57,10 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Built-in OpenTelemetry stays off until a provider is configured deliberately.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
-    app.state.settings = settings
-    app.state.database = database
-    app.state.token_codec = TokenCodec(settings)
-    app.state.password_hasher = PasswordHasher(settings)
+    bind_settings(app, settings)
 
     install_problem_handlers(app)
     install_openapi(app)

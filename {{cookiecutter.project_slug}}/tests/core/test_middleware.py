@@ -95,7 +95,7 @@ async def test_lifespan_messages_pass_through_every_layer(app: FastAPI) -> None:
 
 
 async def test_a_crash_after_the_response_started_is_not_masked(
-    app: FastAPI, caplog: pytest.LogCaptureFixture
+    fresh_app: FastAPI, caplog: pytest.LogCaptureFixture
 ) -> None:
     async def half_then_crash() -> AsyncIterator[bytes]:
         yield b"partial"
@@ -104,10 +104,10 @@ async def test_a_crash_after_the_response_started_is_not_masked(
     async def stream() -> StreamingResponse:
         return StreamingResponse(half_then_crash())
 
-    app.add_api_route("/stream", stream)
+    fresh_app.add_api_route("/stream", stream)
 
     # This client lets exceptions escaping the app propagate to the test.
-    transport = ASGITransport(app=app)
+    transport = ASGITransport(app=fresh_app)
     async with AsyncClient(transport=transport, base_url="http://testserver") as raw_client:
         with caplog.at_level(logging.ERROR), pytest.raises(RuntimeError, match="mid-stream"):
             await raw_client.get("/stream")

@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 
 import pytest
 from fastapi import FastAPI
@@ -12,15 +13,15 @@ from {{ cookiecutter.package_name }}.core.db import SessionDep
 from {{ cookiecutter.package_name }}.core.errors import AppError, PermissionDenied
 from {{ cookiecutter.package_name }}.items.models import Item
 from {{ cookiecutter.package_name }}.settings import Settings
-from tests.conftest import Account
+from tests.conftest import Account, http_client
 from tests.problem_assertions import assert_problem
 
 URL = "/api/v1/items"
 
 
 @pytest.fixture
-def failing_client(app: FastAPI, client: AsyncClient, user: Account) -> AsyncClient:
-    """The client, with routes that fail in ways real handlers might."""
+async def failing_client(fresh_app: FastAPI, clients: AsyncExitStack, user: Account) -> AsyncClient:
+    """A client of an application of its own, with routes that fail as real handlers might."""
 
     async def crash() -> None:
         raise RuntimeError("secret internal detail")
@@ -32,10 +33,10 @@ def failing_client(app: FastAPI, client: AsyncClient, user: Account) -> AsyncCli
         # Added without a flush, so the unique violation surfaces at commit time.
         session.add(Item(name="dup", price_cents=1, quantity=0, owner_id=user.id))
 
-    app.add_api_route("/boom", crash)
-    app.add_api_route("/forbidden", forbid)
-    app.add_api_route("/dup", duplicate_at_commit, methods=["POST"])
-    return client
+    fresh_app.add_api_route("/boom", crash)
+    fresh_app.add_api_route("/forbidden", forbid)
+    fresh_app.add_api_route("/dup", duplicate_at_commit, methods=["POST"])
+    return await clients.enter_async_context(http_client(fresh_app))
 
 
 async def test_malformed_json_is_400(client: AsyncClient) -> None:
