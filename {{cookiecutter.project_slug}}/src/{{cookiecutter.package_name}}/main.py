@@ -33,10 +33,13 @@ OPENAPI_TAGS = [
 ]
 
 
-def bind_settings(app: FastAPI, settings: Settings) -> None:
-    """Give `app` its settings and what is built from them: database, token codec, hasher."""
+def bind_settings(app: FastAPI, settings: Settings, database: Database | None = None) -> None:
+    """Give `app` its settings and what is built from them: database, token codec, hasher.
+
+    `database` defaults to a new one on `settings`; the tests pass the one they share.
+    """
     app.state.settings = settings
-    app.state.database = Database(settings)
+    app.state.database = database or Database(settings)
     app.state.token_codec = TokenCodec(settings)
     app.state.password_hasher = PasswordHasher(settings)
 
@@ -88,4 +91,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-app = create_app()
+def __getattr__(name: str) -> FastAPI:
+    """`app`, the application on the environment's settings, built on first use.
+
+    ASGI servers load it by name (see `cli.serve`); importing this module for `create_app`
+    builds nothing and reads no settings.
+    """
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    application = globals()["app"] = create_app()
+    return application
