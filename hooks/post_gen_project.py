@@ -183,8 +183,8 @@ def install(root: Path, python: str) -> list[str]:
     if uv is not None:
         env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
         env.pop("VIRTUAL_ENV", None)
-        # Bytecode compiled once here keeps imports fast even where Python may not write it.
-        run([uv, "sync", "--compile-bytecode", "--python", python], root, env)
+        # The project's [tool.uv] settings compile installed packages to bytecode.
+        run([uv, "sync", "--python", python], root, env)
         return [uv, "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"]
     if not venv_python.exists():
         run([python, "-m", "venv", ".venv"], root)
