@@ -25,6 +25,7 @@ EXPECTED_FILES = [
     "pyproject.toml",
     "docs/architecture.md",
     "migrations/env.py",
+    "src/my_service/application.py",
     "src/my_service/main.py",
     "src/my_service/settings.py",
     "src/my_service/api.py",

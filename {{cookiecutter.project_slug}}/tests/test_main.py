@@ -1,20 +1,20 @@
-"""The ASGI entry point: `{{ cookiecutter.package_name }}.main:app`."""
+"""The ASGI entry point that servers load: `{{ cookiecutter.package_name }}.main:app`."""
+
+import runpy
 
 import pytest
 from fastapi import FastAPI
 
-from {{ cookiecutter.package_name }} import main
+from {{ cookiecutter.package_name }} import application
+from {{ cookiecutter.package_name }}.settings import Settings
 
 
-def test_the_app_is_built_on_first_use_and_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delitem(vars(main), "app", raising=False)
+def test_servers_get_the_app_built_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    monkeypatch.setattr(application, "get_settings", lambda: settings)
 
-    app = main.app
+    app = runpy.run_module("{{ cookiecutter.package_name }}.main")["app"]
 
     assert isinstance(app, FastAPI)
-    assert main.app is app
-
-
-def test_other_names_are_still_missing() -> None:
-    with pytest.raises(AttributeError, match="no_such_name"):
-        _ = main.no_such_name
+    assert app.state.settings is settings

@@ -4,7 +4,7 @@ import pytest
 from httpx import ASGITransport, AsyncClient
 from pydantic import SecretStr, ValidationError
 
-from {{ cookiecutter.package_name }}.main import create_app
+from {{ cookiecutter.package_name }}.application import create_app
 from {{ cookiecutter.package_name }}.settings import Settings, get_settings
 from tests.conftest import TEST_SECRET
 

@@ -47,7 +47,7 @@ def create_admin(args: argparse.Namespace) -> None:
 
 def openapi(_: argparse.Namespace) -> None:
     """Print the OpenAPI document as JSON."""
-    from {{ cookiecutter.package_name }}.main import create_app  # noqa: PLC0415 - keep CLI start fast
+    from {{ cookiecutter.package_name }}.application import create_app  # noqa: PLC0415 - keep CLI start fast
 
     json.dump(create_app().openapi(), sys.stdout, indent=2, sort_keys=True)
     sys.stdout.write("\n")
