@@ -2,7 +2,7 @@
 
 Imported before conftest.py and the libraries it pulls in: the garbage collector would scan
 those hundreds of thousands of long-lived objects again and again while they load, so it stays
-off until collection is over (see `pytest_collection_finish` in conftest.py).
+off until conftest.py has loaded (see `pytest_configure` there).
 """
 
 import gc
