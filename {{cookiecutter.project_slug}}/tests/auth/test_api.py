@@ -88,6 +88,7 @@ async def test_email_is_unique_ignoring_case(client: AsyncClient) -> None:
         ({"password": "short"}, "password"),
         ({"password": "p" * 129}, "password"),
         ({"email": "not-an-email"}, "email"),
+        ({"email": 123}, "email"),
         ({"full_name": ""}, "full_name"),
     ],
 )

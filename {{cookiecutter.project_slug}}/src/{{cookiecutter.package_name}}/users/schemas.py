@@ -31,10 +31,16 @@ from {{ cookiecutter.package_name }}.users.models import (
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 128
 
+
+def _compatibility_form(value: object) -> object:
+    """Full-width and other compatibility letters as plain ones; non-text is left to fail."""
+    return unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else value
+
+
 Email = Annotated[
     EmailStr,
-    # Compatibility forms first (full-width letters become ASCII), then one case to compare.
-    BeforeValidator(lambda value: unicodedata.normalize("NFKC", value).strip()),
+    # Compatibility forms first, then one case to compare.
+    BeforeValidator(_compatibility_form),
     Field(max_length=EMAIL_MAX_LENGTH, description="Login name; compared case-insensitively."),
     AfterValidator(str.lower),
 ]
