@@ -75,7 +75,6 @@ async def refresh(
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     summary="Log out",
-    responses=problem_responses(401),
 )
 async def logout(principal: CurrentPrincipal, session: SessionDep) -> None:
     """End this session: its access token and refresh tokens stop working at once."""

@@ -29,12 +29,15 @@ class Principal:
 
     user: User
     session_id: uuid.UUID
-    permissions: frozenset[Permission]
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        """What the caller's role allows."""
+        return permissions_of(self.user.role)
 
 
-def _invalid_credentials() -> NotAuthenticated:
-    # One answer for unknown email, wrong password and inactive account.
-    return NotAuthenticated("Incorrect email or password.", code="invalid_credentials")
+def _session_ended() -> NotAuthenticated:
+    return NotAuthenticated("This session has ended.", code="invalid_token")
 
 
 async def register(session: AsyncSession, hasher: PasswordHasher, data: UserRegister) -> User:
@@ -104,7 +107,8 @@ async def login(
     valid, new_hash = await hasher.verify(password, user.password_hash if user else None)
     if user is None or not valid or not user.is_active:
         security_log.warning("login_failed", user_id=str(user.id) if user else None)
-        raise _invalid_credentials()
+        # One answer for unknown email, wrong password and inactive account.
+        raise NotAuthenticated("Incorrect email or password.", code="invalid_credentials")
     if new_hash is not None:
         user.password_hash = new_hash  # parameters changed since this hash was made
     now = utc_now()
@@ -157,7 +161,7 @@ async def refresh(session: AsyncSession, codec: TokenCodec, refresh_token: str) 
         )
     ).scalar_one_or_none()
     if reused_by is None:
-        raise NotAuthenticated("This session has ended.", code="invalid_token")
+        raise _session_ended()
     security_log.warning(
         "refresh_reuse_detected", user_id=str(reused_by), session_id=str(claims.session_id)
     )
@@ -196,8 +200,8 @@ async def authenticate(session: AsyncSession, codec: TokenCodec, access_token: s
     )
     user = (await session.scalars(query)).first()
     if user is None:
-        raise NotAuthenticated("This session has ended.", code="invalid_token")
-    return Principal(user=user, session_id=claims.session_id, permissions=permissions_of(user.role))
+        raise _session_ended()
+    return Principal(user=user, session_id=claims.session_id)
 
 
 async def revoke_sessions(

@@ -47,6 +47,11 @@ Email = Annotated[
 _email = TypeAdapter(Email)
 
 
+def is_the_email(password: str, email: str) -> bool:
+    """Whether `password` is the (normalized) `email`, in any case."""
+    return password.lower() == email
+
+
 def normalize_email(raw: str) -> str | None:
     """`raw` as stored (the same normalization as registration), or None if invalid."""
     try:
@@ -113,7 +118,7 @@ class UserRegister(RequestSchema):
 
     @model_validator(mode="after")
     def _password_is_not_the_email(self) -> Self:
-        if self.password.lower() == self.email:
+        if is_the_email(self.password, self.email):
             raise ValueError("password must not be the email address")
         return self
 

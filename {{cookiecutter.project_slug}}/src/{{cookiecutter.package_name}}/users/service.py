@@ -15,6 +15,7 @@ from {{ cookiecutter.package_name }}.users.schemas import (
     UserAdminUpdate,
     UserRead,
     UserSelfUpdate,
+    is_the_email,
 )
 
 
@@ -48,7 +49,7 @@ async def update_self(
         if not valid:
             security_log.warning("password_change_failed", user_id=str(user.id))
             raise BadRequest("The current password is incorrect.", code="wrong_current_password")
-        if data.password.lower() == user.email:
+        if is_the_email(data.password, user.email):
             raise BadRequest(
                 "The password must not be the email address.", code="password_is_email"
             )
