@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from httpx import ASGITransport, AsyncClient
+from httpx import ASGITransport, AsyncClient, Response
 from pydantic import SecretStr
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Dialect
@@ -45,6 +45,7 @@ TEST_SECRET = "a-test-only-signing-key-long-enough-for-every-hmac-algorithm-0123
 PASSWORD = "correct-horse-battery"
 SHARED_MEMORY = Path("/dev/shm")  # noqa: S108 - a private folder is made in it with mkdtemp
 LOGIN_URL = "/api/v1/auth/login"
+ME_URL = "/api/v1/users/me"
 SEEDED_ACCOUNTS = {
     "user": ("ada@example.com", Role.USER),
     "other_user": ("grace@example.com", Role.USER),
@@ -60,9 +61,9 @@ def pytest_configure(config: pytest.Config) -> None:
     are collected less often: about 0.3 s less collector time a run.
 
     A serial run on Linux stays on one CPU. Every query hands work to SQLite's worker thread
-    and back, a wakeup that costs about 100 µs across CPUs on a virtual machine and about
-    30 µs on one: about 0.5 s a run here. Concurrent runs spread over the CPUs by process
-    id; pytest-xdist runs are left alone.
+    and back, a wakeup that costs about 100 µs across CPUs on a 2-CPU virtual machine and
+    about 30 µs on one: about 0.5 s a run there. Concurrent runs spread over the CPUs by
+    process id; pytest-xdist runs are left alone.
     """
     gc.freeze()
     gc.set_threshold(50_000, 20, 50)
@@ -255,9 +256,10 @@ async def fresh_app(settings: Settings) -> AsyncIterator[FastAPI]:
         yield application
 
 
-def http_client(app: FastAPI, **options: Any) -> AsyncClient:
-    """A client talking to `app` in-process; server errors come back as responses."""
-    transport = ASGITransport(app=app, raise_app_exceptions=False)
+def http_client(app: FastAPI, *, raise_app_exceptions: bool = False, **options: Any) -> AsyncClient:
+    """A client talking to `app` in-process; server errors come back as responses, unless
+    `raise_app_exceptions` lets exceptions that escape the app reach the test."""
+    transport = ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
     return AsyncClient(transport=transport, base_url="http://testserver", **options)
 
 
@@ -291,7 +293,6 @@ class Account:
     session_id: uuid.UUID
     tokens: dict[str, Any]
     client: AsyncClient
-    password: str = PASSWORD
 
 
 def _seeded_account_fixture(name: str, description: str) -> Any:
@@ -329,3 +330,17 @@ def client_acting_as_user() -> Any:
         return user.client
 
     return pytest.fixture(name="client")(fixture)
+
+
+async def login(client: AsyncClient, email: str, password: str = PASSWORD) -> Response:
+    """Log in through the API with the OAuth2 password form."""
+    return await client.post(LOGIN_URL, data={"username": email, "password": password})
+
+
+def logged_events(caplog: pytest.LogCaptureFixture, logger: str = "") -> list[dict[str, Any]]:
+    """The structured events `caplog` captured, from loggers whose name ends with `logger`."""
+    return [
+        record.msg
+        for record in caplog.records
+        if record.name.endswith(logger) and isinstance(record.msg, dict)
+    ]

@@ -9,6 +9,7 @@ from fastapi.routing import APIRoute
 from httpx import AsyncClient
 
 from {{ cookiecutter.package_name }}.api import PROTECTED_ROUTERS
+from tests.conftest import LOGIN_URL
 from tests.problem_assertions import assert_problem
 
 PUBLIC_OPERATIONS = {
@@ -16,7 +17,6 @@ PUBLIC_OPERATIONS = {
     ("post", "/api/v1/auth/login"),
     ("post", "/api/v1/auth/refresh"),
 }
-LOGIN_URL = "/api/v1/auth/login"
 
 
 async def test_every_non_public_api_operation_is_401_without_a_token(

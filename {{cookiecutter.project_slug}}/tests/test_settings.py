@@ -1,12 +1,10 @@
 """Settings refuse unsafe secrets outside development and test."""
 
 import pytest
-from httpx import ASGITransport, AsyncClient
 from pydantic import SecretStr, ValidationError
 
-from {{ cookiecutter.package_name }}.application import create_app
 from {{ cookiecutter.package_name }}.settings import Settings, get_settings
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, http_client, own_app
 
 
 @pytest.mark.parametrize("secret", ["change-me", "CHANGEME", "short-but-random-x9"])
@@ -50,9 +48,7 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
 
 async def test_docs_are_off_in_production(settings: Settings) -> None:
     production = settings.model_copy(update={"environment": "production"})
-    app = create_app(production)
-    transport = ASGITransport(app=app)
-    async with AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with own_app(production) as app, http_client(app) as client:
         docs = await client.get("/docs")
         schema = await client.get("/openapi.json")
 
@@ -64,9 +60,6 @@ async def test_cors_is_explicit_and_off_by_default(settings: Settings) -> None:
     allowed = settings.model_copy(update={"cors_allow_origins": ["https://app.example.com"]})
 
     for current, expected in ((settings, None), (allowed, "https://app.example.com")):
-        app = create_app(current)
-        async with AsyncClient(
-            transport=ASGITransport(app=app), base_url="http://testserver"
-        ) as client:
+        async with own_app(current) as app, http_client(app) as client:
             response = await client.options("/api/v1/items", headers=preflight)
         assert response.headers.get("access-control-allow-origin") == expected

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from httpx import AsyncClient, Response
+from httpx import AsyncClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,21 +16,16 @@ from {{ cookiecutter.package_name }}.auth.models import AuthSession
 from {{ cookiecutter.package_name }}.auth.passwords import PasswordHasher
 from {{ cookiecutter.package_name }}.auth.tokens import TokenType
 from {{ cookiecutter.package_name }}.users.models import User
-from tests.conftest import LOGIN_URL, PASSWORD, Account
+from tests.conftest import LOGIN_URL, ME_URL, PASSWORD, Account, logged_events, login
 from tests.problem_assertions import assert_problem
 
 REGISTER_URL = "/api/v1/auth/register"
 REFRESH_URL = "/api/v1/auth/refresh"
 LOGOUT_URL = "/api/v1/auth/logout"
-ME_URL = "/api/v1/users/me"
 
 
 def registration(**overrides: Any) -> dict[str, Any]:
     return {"email": "Ida@Example.com", "password": PASSWORD, "full_name": "Ida"} | overrides
-
-
-async def login(client: AsyncClient, email: str, password: str = PASSWORD) -> Response:
-    return await client.post(LOGIN_URL, data={"username": email, "password": password})
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -51,11 +46,7 @@ async def expire_session(session: AsyncSession, session_id: uuid.UUID) -> None:
 
 
 def security_events(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
-    return [
-        record.msg
-        for record in caplog.records
-        if record.name.endswith(".security") and isinstance(record.msg, dict)
-    ]
+    return logged_events(caplog, ".security")
 
 
 async def test_register_creates_an_active_user_without_exposing_the_hash(

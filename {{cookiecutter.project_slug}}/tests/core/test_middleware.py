@@ -7,11 +7,12 @@ from collections.abc import AsyncIterator
 import pytest
 from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 from starlette.types import Message
 
 from {{ cookiecutter.package_name }}.core.logging import configure_logging
 from {{ cookiecutter.package_name }}.settings import Settings
+from tests.conftest import http_client, logged_events
 
 
 async def test_a_request_id_is_generated_and_echoed(client: AsyncClient) -> None:
@@ -52,9 +53,7 @@ async def test_the_access_log_has_route_status_duration_and_no_query(
             "/api/v1/items/6f1c2a7e-0b9d-4c3f-8a5e-2d1b0c9f8e7d?token=hunter2"
         )
 
-    [event] = [
-        r.msg for r in caplog.records if isinstance(r.msg, dict) and r.msg["event"] == "request"
-    ]
+    [event] = [e for e in logged_events(caplog) if e["event"] == "request"]
     assert event["method"] == "GET"
     assert event["route"] == "/api/v1/items/{item_id}"
     assert event["status"] == 404
@@ -106,9 +105,7 @@ async def test_a_crash_after_the_response_started_is_not_masked(
 
     fresh_app.add_api_route("/stream", stream)
 
-    # This client lets exceptions escaping the app propagate to the test.
-    transport = ASGITransport(app=fresh_app)
-    async with AsyncClient(transport=transport, base_url="http://testserver") as raw_client:
+    async with http_client(fresh_app, raise_app_exceptions=True) as raw_client:
         with caplog.at_level(logging.ERROR), pytest.raises(RuntimeError, match="mid-stream"):
             await raw_client.get("/stream")
 

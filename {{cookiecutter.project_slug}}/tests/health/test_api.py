@@ -4,10 +4,11 @@ import asyncio
 import threading
 from pathlib import Path
 
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 
 from {{ cookiecutter.package_name }}.application import create_app
 from {{ cookiecutter.package_name }}.settings import Settings
+from tests.conftest import http_client, own_app
 from tests.problem_assertions import assert_problem
 
 
@@ -31,12 +32,9 @@ async def test_ready_is_503_when_the_database_is_unreachable(
     unreachable = settings.model_copy(
         update={"database_url": f"sqlite+aiosqlite:///{tmp_path / 'missing-dir' / 'x.db'}"}
     )
-    app = create_app(unreachable)
     threads_before = set(threading.enumerate())
-    transport = ASGITransport(app=app, raise_app_exceptions=False)
-    async with AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with own_app(unreachable) as app, http_client(app) as client:
         response = await client.get("/health/ready")
-    await app.state.database.dispose()
     # After a failed connect aiosqlite stops its worker thread without waiting for it; let it
     # finish now, or it may report to this test's event loop after the loop has closed
     # (omnilib/aiosqlite#241; #387 asks for a public join). Matched by its thread's name.

@@ -6,10 +6,9 @@ import uuid
 import pytest
 from httpx import AsyncClient
 
-from tests.conftest import PASSWORD, Account
+from tests.conftest import ME_URL, PASSWORD, Account, logged_events, login
 from tests.problem_assertions import assert_problem
 
-ME_URL = "/api/v1/users/me"
 USERS_URL = "/api/v1/users"
 
 
@@ -65,7 +64,7 @@ async def test_admin_routes_are_403_for_a_plain_user(
     for response in responses:
         assert_problem(response, 403, "permission_denied")
     assert (await user.client.get(ME_URL)).json()["role"] == "user"
-    denials = [r.msg for r in caplog.records if isinstance(r.msg, dict)]
+    denials = logged_events(caplog)
     assert [d["user_id"] for d in denials if d["event"] == "permission_denied"] == [
         str(user.id)
     ] * 4
@@ -99,7 +98,7 @@ async def test_admin_changes_role_and_activation_and_it_is_logged(
 
     assert promoted.json()["role"] == "admin"
     assert deactivated.json()["is_active"] is False
-    events = {r.msg["event"]: r.msg for r in caplog.records if isinstance(r.msg, dict)}
+    events = {event["event"]: event for event in logged_events(caplog)}
     assert events["role_changed"]["user_id"] == str(user.id)
     assert events["role_changed"]["by"] == str(admin.id)
     assert events["activation_changed"]["active"] is False
@@ -122,10 +121,7 @@ async def test_admin_deletes_a_user_with_their_items(
     assert (await admin.client.delete(f"{USERS_URL}/{user.id}")).status_code == 204
 
     assert (await admin.client.get("/api/v1/items")).json()["total"] == 0
-    login = await client.post(
-        "/api/v1/auth/login", data={"username": user.email, "password": PASSWORD}
-    )
-    assert_problem(login, 401, "invalid_credentials")
+    assert_problem(await login(client, user.email), 401, "invalid_credentials")
 
 
 async def test_a_new_password_may_not_be_the_email(user: Account) -> None:
@@ -144,7 +140,7 @@ async def test_a_wrong_current_password_is_a_security_event(
             ME_URL, json={"password": "a-brand-new-passphrase", "current_password": "guess-1234"}
         )
 
-    events = [r.msg for r in caplog.records if isinstance(r.msg, dict)]
+    events = logged_events(caplog)
     assert {"event": "password_change_failed", "user_id": str(user.id)}.items() <= events[0].items()
 
 
