@@ -176,15 +176,20 @@ def find_python(version: str) -> tuple[str, str | None]:
     return sys.executable, note
 
 
+def child_env(**overrides: str) -> dict[str, str]:
+    """This process's environment for a child, without the caller's active virtualenv."""
+    env = {**os.environ, **overrides}
+    env.pop("VIRTUAL_ENV", None)
+    return env
+
+
 def install(root: Path, python: str) -> list[str]:
     """Create `.venv` and install the service with its dev group; return the test command."""
     venv_python = root / ".venv" / "bin" / "python"
     uv = shutil.which("uv")
     if uv is not None:
-        env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
-        env.pop("VIRTUAL_ENV", None)
         # The project's [tool.uv] settings compile installed packages to bytecode.
-        run([uv, "sync", "--python", python], root, env)
+        run([uv, "sync", "--python", python], root, child_env(UV_PYTHON_DOWNLOADS="never"))
         return [uv, "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"]
     if not venv_python.exists():
         run([python, "-m", "venv", ".venv"], root)
@@ -198,11 +203,9 @@ SUMMARY_LINE = re.compile(r"^=*\s*(\d+ (?:passed|failed).*?) in [\d.]+s", re.MUL
 
 def run_tests(root: Path, command: Sequence[str]) -> TestOutcome:
     """Run the service's tests and capture the outcome."""
-    env = {**os.environ}
-    env.pop("VIRTUAL_ENV", None)
     started = time.perf_counter()
     completed = subprocess.run(  # noqa: S603 - fixed argument lists, no shell
-        list(command), cwd=root, env=env, capture_output=True, text=True, check=False
+        list(command), cwd=root, env=child_env(), capture_output=True, text=True, check=False
     )
     seconds = time.perf_counter() - started
     output = completed.stdout + completed.stderr
@@ -230,15 +233,16 @@ def install_for_tests(context: Mapping[str, object], root: Path) -> list[str] | 
     """Install the service; return the test command, or None after explaining why not."""
     slug = str(context["project_slug"])
     python, note = find_python(str(context["python_version"]))
+    # A Python that was found is the version asked for, which the pre-generation hook checked.
     if note:
         print(note)
-    if _version_of(python) < MIN_PYTHON:
-        print(
-            f"{slug} needs Python {'.'.join(map(str, MIN_PYTHON))} or later, and none was "
-            f"found. The project is complete; install Python {context['python_version']}, "
-            f"then run `cd {slug} && uv sync && uv run pytest`."
-        )
-        return None
+        if sys.version_info[:2] < MIN_PYTHON:
+            print(
+                f"{slug} needs Python {'.'.join(map(str, MIN_PYTHON))} or later, and none was "
+                f"found. The project is complete; install Python {context['python_version']}, "
+                f"then run `cd {slug} && uv sync && uv run pytest`."
+            )
+            return None
     try:
         return install(root, python)
     except SetupError as error:

@@ -88,10 +88,7 @@ def check_slug(value: str) -> None:
             f"project_slug {value!r} is invalid: use lowercase letters, digits and single "
             "'-' or '_' between words, starting with a letter (e.g. 'orders-service')"
         )
-    if len(value) > MAX_NAME_LENGTH:
-        raise InvalidAnswer(
-            f"project_slug {value!r} is {len(value)} characters long; use at most {MAX_NAME_LENGTH}"
-        )
+    check_length("project_slug", value)
     if _shadowed(value.replace("-", "_")):
         raise InvalidAnswer(
             f"project_slug {value!r} would shadow the Python module {value!r} that the "
@@ -99,17 +96,22 @@ def check_slug(value: str) -> None:
         )
 
 
+def check_length(field: str, value: str) -> None:
+    """Refuse a name longer than MAX_NAME_LENGTH."""
+    if len(value) > MAX_NAME_LENGTH:
+        raise InvalidAnswer(
+            f"{field} {value!r} is {len(value)} characters long; use at most {MAX_NAME_LENGTH}"
+        )
+
+
 def check_package(value: str) -> None:
     """The import package: a lowercase identifier that is no keyword and shadows nothing."""
-    if not PACKAGE.fullmatch(value) or not value.isidentifier():
+    if not PACKAGE.fullmatch(value):
         raise InvalidAnswer(
             f"package_name {value!r} is not a valid Python identifier: use lowercase letters, "
             "digits and '_', starting with a letter (e.g. 'orders_service')"
         )
-    if len(value) > MAX_NAME_LENGTH:
-        raise InvalidAnswer(
-            f"package_name {value!r} is {len(value)} characters long; use at most {MAX_NAME_LENGTH}"
-        )
+    check_length("package_name", value)
     if keyword.iskeyword(value) or keyword.issoftkeyword(value):
         raise InvalidAnswer(
             f"package_name {value!r} is a Python keyword; choose another (e.g. 'orders_service')"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -13,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.hook_modules import post_gen
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 COOKIECUTTER_JSON = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
@@ -85,8 +86,7 @@ def service_env(bake: Callable[..., Path], tmp_path_factory: pytest.TempPathFact
     venv = tmp_path_factory.mktemp("service-env") / ".venv"
     uv = shutil.which("uv")
     assert uv, "uv is required: pip install uv"
-    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
-    env.pop("VIRTUAL_ENV", None)
+    env = post_gen.child_env(UV_PYTHON_DOWNLOADS="never")
     run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], TEMPLATE, env)
     python = str(venv / "bin" / "python")
     install = [uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", python]

@@ -55,9 +55,14 @@ def post(url: str, body: bytes, content_type: str, token: str = "") -> tuple[int
         return response.status, response.read().decode()
 
 
+def register(base: str) -> None:
+    """Register `ACCOUNT` with the service at `base`."""
+    post(f"{base}/api/v1/auth/register", json.dumps(ACCOUNT).encode(), "application/json")
+
+
 def register_and_login(base: str) -> str:
     """Register `ACCOUNT` and return an access token for it."""
-    post(f"{base}/api/v1/auth/register", json.dumps(ACCOUNT).encode(), "application/json")
+    register(base)
     form = urllib.parse.urlencode({"username": ACCOUNT["email"], "password": ACCOUNT["password"]})
     _, tokens = post(
         f"{base}/api/v1/auth/login", form.encode(), "application/x-www-form-urlencoded"

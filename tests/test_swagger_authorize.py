@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.serving import ACCOUNT, post, serving
+from tests.serving import ACCOUNT, register, serving
 
 CHROMIUM = "/usr/bin/chromium"
 SWAGGER_UI = "swagger-ui-dist@5"
@@ -68,9 +68,7 @@ def test_authorize_logs_in_and_try_it_out_sends_the_token(
     playwright = pytest.importorskip("playwright.sync_api")
 
     with serving(bake(), service_env, tmp_path) as served:
-        post(
-            f"{served.base}/api/v1/auth/register", json.dumps(ACCOUNT).encode(), "application/json"
-        )
+        register(served.base)
         with playwright.sync_playwright() as driver:
             browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
             page = browser.new_page()
