@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -46,6 +47,15 @@ def run(command: list[str], cwd: Path, env: Mapping[str, str] | None = None) -> 
     output = completed.stdout + completed.stderr
     assert completed.returncode == 0, f"{' '.join(command)} failed:\n{output}"
     return output
+
+
+def require_tool(condition: bool, what: str) -> None:
+    """Skip a test whose tool is missing; under CI, where `.ci/run` installs it, fail it."""
+    if condition:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} is missing; .ci/run should have installed it")
+    pytest.skip(f"{what} is not installed")
 
 
 def git(cwd: Path, *args: str) -> str:
