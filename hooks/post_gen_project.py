@@ -2,8 +2,10 @@
 
 Plain Python: cookiecutter renders only the string literal at the bottom, so this module
 imports unchanged and `tests/test_hooks.py` unit-tests each step. Every step can run again on
-the same output without harm (cruft re-renders on update); set BACKEND_TEMPLATE_SKIP_SETUP=1
-to skip git, install and tests there.
+the same output without harm. `cruft update` and `cruft diff` render the template into
+throwaway folders to compare them; the hook recognises those renders and leaves them exactly
+as the template wrote them. BACKEND_TEMPLATE_SKIP_SETUP=1 skips git, install and tests
+anywhere else.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -155,8 +158,8 @@ def _version_of(python: str) -> tuple[int, int]:
     return int(found.group(1)), int(found.group(2))
 
 
-def find_python(version: str) -> tuple[str, str | None]:
-    """An interpreter for `version`, or the running one with a note saying so.
+def find_python(version: str) -> str | None:
+    """An interpreter for `version`, or None when there is none.
 
     uv only finds interpreters on PATH, so pyenv's are named by full path.
     """
@@ -166,14 +169,19 @@ def find_python(version: str) -> tuple[str, str | None]:
         str(path)
         for path in sorted((pyenv_root / "versions").glob(f"{version}.*/bin/python{version}"))
     ]
-    for candidate in candidates:
-        if candidate and _version_of(candidate) == tuple(map(int, version.split("."))):
-            return candidate, None
-    note = (
-        f"Python {version} was not found; using the Python running cookiecutter "
-        f"({sys.version_info.major}.{sys.version_info.minor}) for the local environment."
+    wanted = tuple(map(int, version.split(".")))
+    return next((found for found in candidates if found and _version_of(found) == wanted), None)
+
+
+def fallback_warning(version: str) -> str:
+    """The warning shown when the chosen Python is absent and the running one stands in."""
+    running = f"{sys.version_info.major}.{sys.version_info.minor}"
+    return (
+        f"warning: Python {version} was not found, so the local .venv uses Python {running} "
+        f"({sys.executable}); the Dockerfile and the CI workflow use Python {version}. "
+        f"Install {version} (`uv python install {version}` or `pyenv install {version}`), "
+        f"then run `uv sync --python {version}` to match them."
     )
-    return sys.executable, note
 
 
 def child_env(**overrides: str) -> dict[str, str]:
@@ -184,12 +192,16 @@ def child_env(**overrides: str) -> dict[str, str]:
 
 
 def install(root: Path, python: str) -> list[str]:
-    """Create `.venv` and install the service with its dev group; return the test command."""
+    """Create `.venv` and install the service with its dev group; return the test command.
+
+    Packages are compiled to bytecode once, here: where Python may not write bytecode
+    (PYTHONDONTWRITEBYTECODE) the first test run would otherwise compile them on every start.
+    """
     venv_python = root / ".venv" / "bin" / "python"
     uv = shutil.which("uv")
     if uv is not None:
-        # The project's [tool.uv] settings compile installed packages to bytecode.
-        run([uv, "sync", "--python", python], root, child_env(UV_PYTHON_DOWNLOADS="never"))
+        sync = [uv, "sync", "--python", python, "--compile-bytecode"]
+        run(sync, root, child_env(UV_PYTHON_DOWNLOADS="never"))
         return [uv, "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"]
     if not venv_python.exists():
         run([python, "-m", "venv", ".venv"], root)
@@ -232,17 +244,19 @@ def is_yes(value: object) -> bool:
 def install_for_tests(context: Mapping[str, object], root: Path) -> list[str] | None:
     """Install the service; return the test command, or None after explaining why not."""
     slug = str(context["project_slug"])
-    python, note = find_python(str(context["python_version"]))
+    version = str(context["python_version"])
     # A Python that was found is the version asked for, which the pre-generation hook checked.
-    if note:
-        print(note)
+    python = find_python(version)
+    if python is None:
         if sys.version_info[:2] < MIN_PYTHON:
             print(
                 f"{slug} needs Python {'.'.join(map(str, MIN_PYTHON))} or later, and none was "
-                f"found. The project is complete; install Python {context['python_version']}, "
+                f"found. The project is complete; install Python {version}, "
                 f"then run `cd {slug} && uv sync && uv run pytest`."
             )
             return None
+        print(fallback_warning(version), file=sys.stderr)
+        python = sys.executable
     try:
         return install(root, python)
     except SetupError as error:
@@ -250,11 +264,41 @@ def install_for_tests(context: Mapping[str, object], root: Path) -> list[str] | 
         return None
 
 
+def is_cruft_rerender(context: Mapping[str, object], root: Path) -> bool:
+    """Whether this is one of the throwaway renders `cruft update` and `cruft diff` compare.
+
+    Only cruft puts `_commit` in the context, and it renders those copies into a folder of
+    their own directly under the system's temporary directory.
+    """
+    temporary = Path(tempfile.gettempdir()).resolve()
+    return "_commit" in context and root.resolve().parent.parent == temporary
+
+
+def write_cruft_state(context: Mapping[str, object], root: Path) -> None:
+    """Write `.cruft.json` as `cruft create` will, so that the first commit holds it.
+
+    cruft writes the file only after the hooks have run; it then finds the same bytes here.
+    """
+    state = {
+        "template": context["_template"],
+        "commit": context["_commit"],
+        "checkout": None,
+        "context": {"cookiecutter": dict(context)},
+        "directory": None,
+    }
+    text = json.dumps(state, ensure_ascii=False, indent=2, separators=(",", ": "))
+    (root / ".cruft.json").write_text(text + "\n", encoding="utf-8")
+
+
 def main(context: Mapping[str, object], root: Path) -> int:
     """Run every step; return the process exit code."""
     slug = str(context["project_slug"])
     prune_unselected(root, context)
+    if is_cruft_rerender(context, root):
+        return 0
     write_env(root)
+    if "_commit" in context:
+        write_cruft_state(context, root)
     if os.environ.get(SKIP_SETUP_VARIABLE) == "1":
         return 0
     test_now = is_yes(context["run_tests"])
@@ -280,4 +324,6 @@ def main(context: Mapping[str, object], root: Path) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(json.loads(r"""{{ cookiecutter | tojson }}"""), Path.cwd()))
+    # Key order matters to cruft's state file, and `tojson` sorts mappings: pass pairs.
+    context = dict(json.loads(r"""{{ cookiecutter.items() | list | tojson }}"""))
+    sys.exit(main(context, Path.cwd()))

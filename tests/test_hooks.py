@@ -164,21 +164,39 @@ def test_init_git_commits_once_and_ignores_env(
     assert log.strip() == "Ada <ada@example.com> Initial commit"
 
 
-def test_find_python_falls_back_to_the_running_interpreter_and_says_so() -> None:
-    python, note = post_gen.find_python("3.99")
-
-    assert python == sys.executable
-    assert note is not None
-    assert "Python 3.99 was not found" in note
+def test_find_python_finds_nothing_for_an_absent_version() -> None:
+    assert post_gen.find_python("3.99") is None
 
 
 def test_find_python_finds_the_running_version() -> None:
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
 
-    python, note = post_gen.find_python(version)
+    python = post_gen.find_python(version)
 
-    assert note is None
+    assert python is not None
     assert post_gen._version_of(python) == sys.version_info[:2]
+
+
+def test_an_absent_python_is_a_loud_warning_naming_both_versions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    used: list[str] = []
+
+    def install(root: Path, python: str) -> list[str]:
+        used.append(python)
+        return []
+
+    monkeypatch.setattr(post_gen, "find_python", lambda version: None)
+    monkeypatch.setattr(post_gen, "install", install)
+
+    post_gen.install_for_tests(_context(python_version="3.13"), tmp_path)
+
+    err = capsys.readouterr().err
+    running = f"{sys.version_info.major}.{sys.version_info.minor}"
+    assert err.startswith("warning: Python 3.13 was not found")
+    assert f"the local .venv uses Python {running}" in err
+    assert "the Dockerfile and the CI workflow use Python 3.13" in err
+    assert used == [sys.executable]
 
 
 def test_version_probe_ignores_warnings_on_stderr(tmp_path: Path) -> None:
@@ -310,3 +328,37 @@ def test_running_the_hook_twice_is_harmless(
     commits = git(tmp_path, "rev-list", "--count", "HEAD")
     assert commits.strip() == "1"
     assert capsys.readouterr().out.count("Created orders-service.") == 2
+
+
+def test_cruft_create_writes_the_state_file_cruft_writes(tmp_path: Path) -> None:
+    context = _context(run_tests=False, _template="/templates/backend", _commit="abc123")
+
+    assert post_gen.main(context, _project(tmp_path)) == 0
+
+    state = json.loads((tmp_path / ".cruft.json").read_text())
+    assert state == {
+        "template": "/templates/backend",
+        "commit": "abc123",
+        "checkout": None,
+        "context": {"cookiecutter": context},
+        "directory": None,
+    }
+    assert list(state["context"]["cookiecutter"]) == list(context)
+    assert (tmp_path / ".env").exists()
+
+
+def test_cruft_rerenders_are_left_as_the_template_wrote_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(post_gen.tempfile, "gettempdir", lambda: str(tmp_path))
+    render = tmp_path / "tmpab12cd34" / "orders-service"
+    render.mkdir(parents=True)
+    _project(render)
+    cruft_context = _context(init_git=True, _template="/templates/backend", _commit="abc123")
+
+    assert post_gen.main(cruft_context, render) == 0
+
+    assert sorted(path.name for path in render.iterdir()) == [".env.example"]
+    # The same folder without cruft's marker is an ordinary bake.
+    assert post_gen.main(_context(run_tests=False), render) == 0
+    assert (render / ".env").exists()
