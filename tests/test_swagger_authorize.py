@@ -1,8 +1,12 @@
-"""In a real browser, Swagger UI's Authorize button logs in and authorizes "Try it out".
+"""In a real browser and with no network beyond the service, its docs pages work.
 
-Needs Debian's chromium and npm (for the swagger-ui-dist assets the docs page loads from a
-CDN, served here from a local copy). Outside CI the test is skipped when they are missing;
-`.ci/run` installs them, and under CI a missing tool fails the test instead.
+Swagger UI's Authorize button logs in and authorizes "Try it out", and ReDoc renders the API,
+from the baked service exactly as it serves them. A test fails if its page tried to reach any
+host but the service: such requests are aborted and recorded, and so are those the pages'
+Content-Security-Policy stopped before they were sent.
+
+Needs Debian's chromium. Outside CI the tests are skipped when it is missing; `.ci/run`
+installs it, and under CI a missing browser fails the tests instead.
 """
 
 from __future__ import annotations
@@ -10,19 +14,17 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import subprocess
-import tarfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
-from tests.serving import ACCOUNT, register, serving
+from tests.serving import ACCOUNT, Served, get, register, serving
 
 CHROMIUM = "/usr/bin/chromium"
-SWAGGER_UI = "swagger-ui-dist@5"
-CDN = re.compile(r"^https://(cdn\.jsdelivr\.net|fastapi\.tiangolo\.com)/")
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -32,6 +34,13 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+SERVICE_HOSTS = {"127.0.0.1", "localhost"}
+# ReDoc always asks cdn.redoc.ly for Redocly's logo; the page's policy stops it unsent.
+EXPECTED_POLICY_BLOCKS = {"img-src https://cdn.redoc.ly/redoc/logo-mini.svg"}
+REPORT_POLICY_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) =>
+    reportPolicyViolation(`${event.effectiveDirective} ${event.blockedURI}`));
+"""
 
 
 def _require(condition: bool, what: str) -> None:
@@ -42,54 +51,83 @@ def _require(condition: bool, what: str) -> None:
     pytest.skip(f"{what} is not installed")
 
 
-@pytest.fixture(scope="session")
-def swagger_assets(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A local copy of the Swagger UI files the docs page would fetch from the CDN."""
-    npm = shutil.which("npm")
-    _require(npm is not None, "npm")
-    assert npm is not None
-    folder = tmp_path_factory.mktemp("swagger-ui")
-    packed = subprocess.run(
-        [npm, "pack", SWAGGER_UI, "--silent"],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    with tarfile.open(folder / packed.splitlines()[-1]) as archive:
-        archive.extractall(folder, filter="data")
-    return folder / "package"
-
-
-def test_authorize_logs_in_and_try_it_out_sends_the_token(
-    bake: Callable[..., Path], service_env: Path, swagger_assets: Path, tmp_path: Path
-) -> None:
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Chromium, driven by Playwright, shared by the tests of this module."""
     _require(Path(CHROMIUM).exists(), "chromium (apt-get install chromium)")
     playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as driver:
+        launched = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
 
-    with serving(bake(), service_env, tmp_path) as served:
-        register(served.base)
-        with playwright.sync_playwright() as driver:
-            browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-            page = browser.new_page()
-            page.route(CDN, lambda route: _serve_local(route, swagger_assets))
-            page.goto(f"{served.base}/docs")
 
-            page.locator("button.authorize").first.click()
-            page.fill("#oauth_username", ACCOUNT["email"])
-            page.fill("#oauth_password", ACCOUNT["password"])
-            page.locator(".auth-btn-wrapper button.authorize").click()
-            page.get_by_text("Authorized", exact=True).wait_for()
-            page.locator(".auth-btn-wrapper button.btn-done").click()
+@pytest.fixture(scope="module")
+def served(
+    bake: Callable[..., Path], service_env: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Served]:
+    """The default bake, migrated and running under its own server command."""
+    with serving(bake(), service_env, tmp_path_factory.mktemp("served")) as running:
+        yield running
 
-            operation = page.locator("#operations-users-read_me_api_v1_users_me_get")
-            operation.click()
-            operation.get_by_role("button", name="Try it out").click()
-            operation.get_by_role("button", name="Execute").click()
-            body = operation.locator(".live-responses-table .response-col_description pre")
-            body.first.wait_for()
-            me = json.loads(body.first.inner_text())
-            browser.close()
+
+@contextmanager
+def offline_page(browser: Any) -> Iterator[Any]:
+    """A page that may reach only the service; the test fails if it tried anything else.
+
+    Requests to other hosts are aborted and recorded. The docs pages' Content-Security-Policy
+    stops some before they are sent; its reports are recorded too, so a policy that blocks
+    what the page needs fails the test as well. The check runs however the test ends, so a
+    page left blank by a blocked script names the script, not only the timeout that followed.
+    """
+    context = browser.new_context()
+    outside: list[str] = []
+    blocked: list[str] = []
+
+    def allow_only_the_service(route: Any) -> None:
+        url = route.request.url
+        if urlsplit(url).hostname in SERVICE_HOSTS:
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    def record_policy_violation(violation: str) -> None:
+        blocked.append(violation)
+
+    context.route("**/*", allow_only_the_service)
+    context.expose_function("reportPolicyViolation", record_policy_violation)
+    context.add_init_script(REPORT_POLICY_VIOLATIONS)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+        unexpected = sorted(set(blocked) - EXPECTED_POLICY_BLOCKS)
+        if outside or unexpected:
+            pytest.fail(
+                f"requests to other hosts: {outside}; blocked by the page's policy: {unexpected}"
+            )
+
+
+def test_authorize_logs_in_and_try_it_out_sends_the_token(browser: Any, served: Served) -> None:
+    register(served.base)
+    with offline_page(browser) as page:
+        page.goto(f"{served.base}/docs")
+
+        page.locator("button.authorize").first.click()
+        page.fill("#oauth_username", ACCOUNT["email"])
+        page.fill("#oauth_password", ACCOUNT["password"])
+        page.locator(".auth-btn-wrapper button.authorize").click()
+        page.get_by_text("Authorized", exact=True).wait_for()
+        page.locator(".auth-btn-wrapper button.btn-done").click()
+
+        operation = page.locator("#operations-users-read_me_api_v1_users_me_get")
+        operation.click()
+        operation.get_by_role("button", name="Try it out").click()
+        operation.get_by_role("button", name="Execute").click()
+        body = operation.locator(".live-responses-table .response-col_description pre")
+        body.first.wait_for()
+        me = json.loads(body.first.inner_text())
 
     assert me["email"] == ACCOUNT["email"]
     log = served.log.read_text()
@@ -97,11 +135,12 @@ def test_authorize_logs_in_and_try_it_out_sends_the_token(
     assert re.search(r'"route": "/api/v1/users/me", [^\n]*"status": 200', log)
 
 
-def _serve_local(route: object, assets: Path) -> None:
-    """Answer a CDN request from the local copy (404 for anything not in it)."""
-    name = route.request.url.rsplit("/", 1)[-1]  # type: ignore[attr-defined]
-    path = assets / name
-    if path.is_file():
-        route.fulfill(path=str(path))  # type: ignore[attr-defined]
-    else:
-        route.fulfill(status=404, body="")  # type: ignore[attr-defined]
+def test_redoc_renders_the_api(browser: Any, served: Served) -> None:
+    status, document = get(f"{served.base}/openapi.json")
+    assert status == 200
+    summary = json.loads(document)["paths"]["/api/v1/users/me"]["get"]["summary"]
+
+    with offline_page(browser) as page:
+        page.goto(f"{served.base}/redoc")
+        # ReDoc titles each operation with its summary, once the script has read the document.
+        page.locator("h2").get_by_text(summary, exact=True).wait_for()

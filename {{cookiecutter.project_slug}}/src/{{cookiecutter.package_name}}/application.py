@@ -10,6 +10,7 @@ from {{ cookiecutter.package_name }}.api import api_router
 from {{ cookiecutter.package_name }}.auth.passwords import PasswordHasher
 from {{ cookiecutter.package_name }}.auth.tokens import TokenCodec
 from {{ cookiecutter.package_name }}.core.db import Database
+from {{ cookiecutter.package_name }}.core.docs import install_docs
 from {{ cookiecutter.package_name }}.core.logging import configure_logging
 from {{ cookiecutter.package_name }}.core.middleware import (
     AccessLogMiddleware,
@@ -60,8 +61,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         openapi_tags=OPENAPI_TAGS,
         openapi_url="/openapi.json" if settings.show_docs else None,
-        docs_url="/docs" if settings.show_docs else None,
-        redoc_url="/redoc" if settings.show_docs else None,
+        # The docs pages are the service's own (core.docs): FastAPI's load assets from CDNs.
+        docs_url=None,
+        redoc_url=None,
         lifespan=lifespan,
         responses=problem_responses(500),
         # Built-in OpenTelemetry stays off until a provider is configured deliberately.
@@ -71,6 +73,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_problem_handlers(app)
     install_openapi(app)
+    if settings.show_docs:
+        install_docs(app)
     app.include_router(health_router)
     app.include_router(api_router)
 
