@@ -12,7 +12,6 @@ installs it, and under CI a missing browser fails the tests instead.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,6 +21,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.conftest import require_tool
 from tests.serving import ACCOUNT, Served, get, register, serving
 
 CHROMIUM = "/usr/bin/chromium"
@@ -43,18 +43,10 @@ document.addEventListener("securitypolicyviolation", (event) =>
 """
 
 
-def _require(condition: bool, what: str) -> None:
-    if condition:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"{what} is missing; .ci/run should have installed it")
-    pytest.skip(f"{what} is not installed")
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Chromium, driven by Playwright, shared by the tests of this module."""
-    _require(Path(CHROMIUM).exists(), "chromium (apt-get install chromium)")
+    require_tool(Path(CHROMIUM).exists(), "chromium (apt-get install chromium)")
     playwright = pytest.importorskip("playwright.sync_api")
     with playwright.sync_playwright() as driver:
         launched = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
