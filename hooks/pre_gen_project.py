@@ -30,6 +30,7 @@ SERVICE_IMPORTS = frozenset(
         "coverage",
         "email_validator",
         "fastapi",
+        "glyphguard",
         "greenlet",
         "httptools",
         "httpx",

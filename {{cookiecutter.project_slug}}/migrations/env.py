@@ -35,9 +35,11 @@ def _run(connection: Connection) -> None:
 
 async def _run_online() -> None:
     engine = create_engine(_settings())
-    async with engine.connect() as connection:
-        await connection.run_sync(_run)
-    await engine.dispose()
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_run)
+    finally:
+        await engine.dispose()  # a failed migration must not leave its connection open
 
 
 if context.is_offline_mode():

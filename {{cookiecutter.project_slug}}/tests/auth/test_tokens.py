@@ -13,13 +13,15 @@ import pytest
 from pydantic import SecretStr
 
 from {{ cookiecutter.package_name }}.auth.tokens import (
+    NUMERIC_DATE_CLAIMS,
     REQUIRED_CLAIMS,
     TokenCodec,
     TokenType,
 )
 from {{ cookiecutter.package_name }}.core.errors import NotAuthenticated
 from {{ cookiecutter.package_name }}.settings import Settings
-from tests.conftest import TEST_SECRET
+from tests.conftest import ME_URL, TEST_SECRET, Account
+from tests.problem_assertions import assert_problem
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -164,3 +166,30 @@ def test_a_token_from_another_key_is_rejected(settings: Settings, codec: TokenCo
     )
 
     assert_rejected(codec, issue(other))
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["9999999999", "1", True, None, [9999999999], {"at": 9999999999}],
+    ids=["string", "string-in-the-past", "bool", "null", "list", "object"],
+)
+@pytest.mark.parametrize("claim", NUMERIC_DATE_CLAIMS)
+def test_a_time_claim_that_is_not_a_json_number_is_invalid(
+    codec: TokenCodec, claim: str, value: object
+) -> None:
+    assert_rejected(codec, jwt.encode(claims() | {claim: value}, TEST_SECRET))
+
+
+def test_a_fractional_numeric_date_is_a_number_too(codec: TokenCodec) -> None:
+    token = jwt.encode(claims(exp=NOW.timestamp() + 60.5), TEST_SECRET)
+
+    assert codec.verify(token, TokenType.ACCESS).type is TokenType.ACCESS
+
+
+async def test_a_string_expiry_on_a_live_session_is_a_401(user: Account) -> None:
+    forged = claims(sub=str(user.id), sid=str(user.session_id), exp="9999999999")
+    headers = {"Authorization": f"Bearer {jwt.encode(forged, TEST_SECRET)}"}
+
+    response = await user.client.get(ME_URL, headers=headers)
+
+    assert_problem(response, 401, "invalid_token")

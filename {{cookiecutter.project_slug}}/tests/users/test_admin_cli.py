@@ -86,6 +86,28 @@ def test_refuses_an_email_that_is_taken(environment: str, monkeypatch: pytest.Mo
         main(["create-admin", "--email", EMAIL])
 
 
+def test_refuses_an_email_that_reads_like_a_taken_one(
+    environment: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ADMIN_PASSWORD", "a-long-admin-passphrase")
+    main(["create-admin", "--email", EMAIL])
+
+    with pytest.raises(SystemExit, match="already registered"):
+        main(["create-admin", "--email", EMAIL.replace("o", "0", 1)])  # a zero for the o
+
+
+def test_refuses_an_email_that_mixes_scripts(
+    environment: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ADMIN_PASSWORD", "a-long-admin-passphrase")
+    mixed = EMAIL.replace("o", "\N{CYRILLIC SMALL LETTER O}", 1)
+
+    with pytest.raises(SystemExit, match="email: The part before the @ mixes scripts"):
+        main(["create-admin", "--email", mixed])
+
+    assert stored_users(environment) == []
+
+
 def test_has_no_password_option() -> None:
     with pytest.raises(SystemExit):
         main(["create-admin", "--email", EMAIL, "--password", "x"])

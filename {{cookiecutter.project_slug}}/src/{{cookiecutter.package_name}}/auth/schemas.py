@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from {{ cookiecutter.package_name }}.core.schemas import RequestSchema
+from {{ cookiecutter.package_name }}.core.schemas import RequestSchema, SingleLine
 from {{ cookiecutter.package_name }}.users.models import EMAIL_MAX_LENGTH
 from {{ cookiecutter.package_name }}.users.schemas import PASSWORD_MAX_LENGTH
 
@@ -40,7 +40,8 @@ class LoginForm(BaseModel):
     """
 
     username: Annotated[
-        str, Field(min_length=1, max_length=EMAIL_MAX_LENGTH, description="The account's email.")
+        SingleLine,
+        Field(min_length=1, max_length=EMAIL_MAX_LENGTH, description="The account's email."),
     ]
     password: Annotated[str, Field(min_length=1, max_length=PASSWORD_MAX_LENGTH)]
 

@@ -1,5 +1,6 @@
 """JSON Web Tokens: issue and verify access and refresh tokens with pinned algorithms."""
 
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,6 +13,30 @@ from {{ cookiecutter.package_name }}.core.errors import NotAuthenticated
 from {{ cookiecutter.package_name }}.settings import Settings
 
 REQUIRED_CLAIMS = ["iss", "aud", "sub", "exp", "iat", "nbf", "jti", "type", "sid"]
+NUMERIC_DATE_CLAIMS = ("exp", "nbf", "iat")
+
+
+def _is_numeric_date(value: object) -> bool:
+    """A JSON number (RFC 7519, section 2): not a string, a boolean, null or NaN."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+class _NumericDateJWT(jwt.PyJWT):
+    """PyJWT, except that a time claim must be a JSON number.
+
+    PyJWT reads `"exp": "9999999999"` as a number. The check runs after the signature is
+    verified and before the times are compared, so such a token is invalid, not expired.
+    """
+
+    def _decode_payload(self, decoded: dict[str, Any]) -> dict[str, Any]:
+        # PyJWT's documented extension point for payload decoding.
+        payload = super()._decode_payload(decoded)
+        for claim in NUMERIC_DATE_CLAIMS:
+            if claim in payload and not _is_numeric_date(payload[claim]):
+                raise jwt.InvalidTokenError(f"The '{claim}' claim is not a NumericDate.")
+        return payload
 
 
 class TokenType(StrEnum):
@@ -35,6 +60,7 @@ class TokenCodec:
     """Signs and verifies tokens for one issuer and audience with one pinned algorithm."""
 
     def __init__(self, settings: Settings) -> None:
+        self._jwt = _NumericDateJWT()
         self._key = settings.secret_key.get_secret_value()
         self._algorithm = settings.jwt_algorithm
         self._issuer = settings.jwt_issuer
@@ -71,7 +97,7 @@ class TokenCodec:
     def verify(self, token: str, expected: TokenType) -> TokenClaims:
         """The claims of a valid token of the `expected` type; `NotAuthenticated` otherwise."""
         try:
-            payload = jwt.decode(
+            payload = self._jwt.decode(
                 token,
                 self._key,
                 algorithms=[self._algorithm],

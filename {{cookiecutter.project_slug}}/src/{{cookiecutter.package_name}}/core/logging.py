@@ -1,10 +1,11 @@
 """Structured logging: one JSON object per line, with the request id bound to every event."""
 
 import logging
+import re
 import sys
 
 import structlog
-from structlog.typing import Processor
+from structlog.typing import EventDict, Processor, WrappedLogger
 
 from {{ cookiecutter.package_name }}.settings import Settings
 
@@ -18,13 +19,39 @@ SHARED_PROCESSORS: list[Processor] = [
     structlog.processors.TimeStamper(fmt="iso", utc=True),
 ]
 
+# What a terminal would act on instead of showing: control characters (Cc), line and
+# paragraph separators, and the bidi marks, embeddings, overrides and isolates.
+_DEL_C1_AND_BIDI = "\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069"
+_UNPRINTABLE = re.compile(f"[\x00-\x1f{_DEL_C1_AND_BIDI}]")
+_UNPRINTABLE_BUT_NEWLINE = re.compile(f"[\x00-\x09\x0b-\x1f{_DEL_C1_AND_BIDI}]")
+# Values that span lines on purpose: a traceback keeps its line breaks.
+MULTI_LINE_KEYS = frozenset({"exception", "stack"})
+
+
+def _escape(match: re.Match[str]) -> str:
+    return match.group().encode("unicode_escape").decode("ascii")
+
+
+def escape_unprintable(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """Write control characters in text values as escapes (`\\x1b`, `\\n`, `\\u202e`).
+
+    A request path with `%1b` or `%0a` in it then cannot recolour the terminal or forge a
+    line. Other values are rendered with `repr`, which escapes them already.
+    """
+    for key, value in event_dict.items():
+        if isinstance(value, str):
+            unprintable = _UNPRINTABLE_BUT_NEWLINE if key in MULTI_LINE_KEYS else _UNPRINTABLE
+            event_dict[key] = unprintable.sub(_escape, value)
+    return event_dict
+
 
 def configure_logging(settings: Settings) -> None:
     """Route structlog and the standard library (uvicorn, SQLAlchemy) through one formatter."""
-    renderer: Processor = (
-        structlog.processors.JSONRenderer()
+    # json.dumps escapes every control character itself; readable lines need the processor.
+    renderers: list[Processor] = (
+        [structlog.processors.JSONRenderer()]
         if settings.log_json
-        else structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())
+        else [escape_unprintable, structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())]
     )
     structlog.configure(
         processors=[
@@ -43,7 +70,7 @@ def configure_logging(settings: Settings) -> None:
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
-            renderer,
+            *renderers,
         ],
     )
     handler = logging.StreamHandler(sys.stdout)

@@ -1,18 +1,93 @@
 """Base classes that fix one configuration for every request and response schema."""
 
-from typing import Annotated, ClassVar
+import re
+from collections.abc import Iterator, Mapping
+from typing import Annotated, ClassVar, Final
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+
+class MultiLine:
+    """Marks a text field that may hold several lines: `Annotated[str | None, MULTI_LINE]`."""
+
+
+MULTI_LINE: Final = MultiLine()
+
+# Control characters (Unicode Cc), line and paragraph separators, and the bidi embeddings,
+# overrides and isolates that make text display in another order than stored (Trojan Source).
+_BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
+_NOT_IN_ONE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI_CONTROLS}]")
+# Several lines may break with LF or CRLF and hold tabs; a lone CR rewrites what was shown.
+_NOT_IN_LINES = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI_CONTROLS}]|\r(?!\n)")
+
+
+def refuse_control_characters(text: str, *, multi_line: bool = False) -> str:
+    """`text` unchanged, or a validation error naming the first control character in it."""
+    found = (_NOT_IN_LINES if multi_line else _NOT_IN_ONE_LINE).search(text)
+    if found is None:
+        return text
+    raise PydanticCustomError(
+        "control_character",
+        "Control characters are not allowed here; found {character} at index {index}.",
+        {"character": f"U+{ord(found.group()[0]):04X}", "index": found.start()},
+    )
+
+
+# For text outside a `RequestSchema`, such as a form field.
+SingleLine = Annotated[str, AfterValidator(refuse_control_characters)]
+
+
+def _texts(value: object) -> Iterator[str]:
+    """Every string in a field's value, inside lists, sets and mappings too."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _texts(key)
+            yield from _texts(item)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            yield from _texts(item)
 
 
 class RequestSchema(BaseModel):
-    """A request body: unknown fields are rejected.
+    """A request body: unknown fields are rejected, and so are control characters in text.
 
     Strings are kept as sent; fields that should be trimmed (names) say so with `Trimmed`,
-    so a password's spaces are never silently removed.
+    so a password's spaces are never silently removed. Every text field is one line, free
+    of control characters; a field meant to hold several lines says so with `MULTI_LINE`
+    in its own annotation (not inside a union), and may then hold LF, CRLF and tabs.
     """
 
     model_config = ConfigDict(extra="forbid")
+
+    _multi_line_fields: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: object) -> None:
+        """Note, once per schema, which of its fields may hold several lines."""
+        super().__pydantic_init_subclass__(**kwargs)
+        cls._multi_line_fields = frozenset(
+            name
+            for name, field in cls.model_fields.items()
+            if any(isinstance(marker, MultiLine) for marker in field.metadata)
+        )
+
+    @field_validator("*")
+    @classmethod
+    def _refuse_control_characters(cls, value: object, info: ValidationInfo) -> object:
+        multi_line = info.field_name in cls._multi_line_fields
+        for text in _texts(value):
+            refuse_control_characters(text, multi_line=multi_line)
+        return value
 
 
 Trimmed = Annotated[str, StringConstraints(strip_whitespace=True)]

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import ConfigDict, Field
 
 from {{ cookiecutter.package_name }}.core.schemas import (
+    MULTI_LINE,
     PatchSchema,
     RequestSchema,
     ResponseSchema,
@@ -24,7 +25,8 @@ Name = Annotated[
 ]
 Description = Annotated[
     Trimmed | None,
-    Field(max_length=DESCRIPTION_MAX_LENGTH, description="Free text, optional."),
+    MULTI_LINE,
+    Field(max_length=DESCRIPTION_MAX_LENGTH, description="Free text of one or more lines."),
 ]
 PriceCents = Annotated[
     int,

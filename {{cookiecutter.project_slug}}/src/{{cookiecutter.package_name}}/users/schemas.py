@@ -15,6 +15,7 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from {{ cookiecutter.package_name }}.auth.permissions import Role
 from {{ cookiecutter.package_name }}.core.schemas import (
@@ -23,6 +24,7 @@ from {{ cookiecutter.package_name }}.core.schemas import (
     ResponseSchema,
     Trimmed,
 )
+from {{ cookiecutter.package_name }}.users.lookalikes import mixed_scripts
 from {{ cookiecutter.package_name }}.users.models import (
     EMAIL_MAX_LENGTH,
     FULL_NAME_MAX_LENGTH,
@@ -37,14 +39,32 @@ def _compatibility_form(value: object) -> object:
     return unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else value
 
 
-Email = Annotated[
+def _one_script_before_the_at(email: str) -> str:
+    """Refuse a Cyrillic `a` among Latin letters; a name all in Cyrillic is fine."""
+    scripts = mixed_scripts(email.rpartition("@")[0])
+    if scripts is not None:
+        found = f" ({', '.join(scripts)})" if len(scripts) > 1 else ""
+        raise PydanticCustomError(
+            "mixed_scripts",
+            "The part before the @ mixes scripts{found}; write it in one script.",
+            {"found": found},
+        )
+    return email
+
+
+# As stored and looked up: compatibility forms first, then one case to compare.
+_StoredEmail = Annotated[
     EmailStr,
-    # Compatibility forms first, then one case to compare.
     BeforeValidator(_compatibility_form),
-    Field(max_length=EMAIL_MAX_LENGTH, description="Login name; compared case-insensitively."),
+    Field(
+        max_length=EMAIL_MAX_LENGTH,
+        description="Login name; compared case-insensitively, and look-alikes count as taken.",
+    ),
     AfterValidator(str.lower),
 ]
-_email = TypeAdapter(Email)
+# A new address: stored addresses from before the rule still log in.
+Email = Annotated[_StoredEmail, AfterValidator(_one_script_before_the_at)]
+_email = TypeAdapter(_StoredEmail)
 
 
 def is_the_email(password: str, email: str) -> bool:

@@ -1,0 +1,93 @@
+"""Request text is free of control characters; only fields marked multi-line hold line breaks."""
+
+from typing import Annotated
+
+import pytest
+from pydantic import Field, TypeAdapter, ValidationError
+
+from {{ cookiecutter.package_name }}.core.schemas import MULTI_LINE, RequestSchema, SingleLine
+
+CONTROLS = {
+    "nul": "\x00",
+    "esc": "\x1b",
+    "del": "\x7f",
+    "next-line": "\x85",
+    "right-to-left-override": "\u202e",
+    "first-strong-isolate": "\u2068",
+}
+LINE_BREAKS = {"newline": "\n", "tab": "\t", "carriage-return": "\r", "line-separator": "\u2028"}
+
+
+class Note(RequestSchema):
+    """A schema with every kind of text field."""
+
+    title: str
+    body: Annotated[str | None, MULTI_LINE] = None
+    tags: list[str] = Field(default_factory=list)
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+class LaterNote(Note):
+    """A field added later, by someone who never heard of the rule."""
+
+    subtitle: str = ""
+
+
+def refused(**fields: object) -> dict[str, object]:
+    """The one error `Note` reports for `fields`."""
+    with pytest.raises(ValidationError) as caught:
+        LaterNote.model_validate({"title": "Title", **fields})
+    [error] = caught.value.errors()
+    return dict(error)
+
+
+@pytest.mark.parametrize("character", (CONTROLS | LINE_BREAKS).values(), ids=CONTROLS | LINE_BREAKS)
+@pytest.mark.parametrize("field", ["title", "subtitle"])
+def test_a_one_line_field_refuses_control_characters_and_line_breaks(
+    field: str, character: str
+) -> None:
+    error = refused(**{field: f"ab{character}c"})
+
+    assert (error["loc"], error["type"]) == ((field,), "control_character")
+    assert f"found U+{ord(character):04X} at index 2" in str(error["msg"])
+
+
+def test_a_multi_line_field_holds_line_breaks_and_tabs() -> None:
+    text = "First line\n\tindented\r\nafter a CRLF\u2028after a line separator"
+
+    assert Note(title="Title", body=text).body == text
+
+
+@pytest.mark.parametrize("character", [*CONTROLS.values(), "\r"], ids=[*CONTROLS, "lone-cr"])
+def test_a_multi_line_field_still_refuses_other_control_characters(character: str) -> None:
+    error = refused(body=f"line\n{character}x")
+
+    assert (error["loc"], error["type"]) == (("body",), "control_character")
+
+
+@pytest.mark.parametrize(
+    ("fields", "where"),
+    [
+        ({"tags": ["fine", "b\x00d"]}, ("tags",)),
+        ({"labels": {"k\x1b": "v"}}, ("labels",)),
+        ({"labels": {"k": "\u202ev"}}, ("labels",)),
+    ],
+)
+def test_text_inside_lists_and_mappings_is_checked(
+    fields: dict[str, object], where: tuple[str]
+) -> None:
+    assert refused(**fields)["loc"] == where
+
+
+def test_plain_text_passes_untouched() -> None:
+    note = Note(title="Caf\u00e9 \u2014 \u0645\u0642\u0647\u0649 \U0001f468\u200d\U0001f373")
+
+    assert note.title.endswith("\u200d\U0001f373")
+
+
+def test_single_line_text_outside_request_schemas() -> None:
+    adapter = TypeAdapter(SingleLine)
+
+    assert adapter.validate_python("ada@example.com") == "ada@example.com"
+    with pytest.raises(ValidationError, match="U\\+0000"):
+        adapter.validate_python("ada@example.com\x00")
