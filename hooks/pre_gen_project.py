@@ -35,6 +35,7 @@ SERVICE_IMPORTS = frozenset(
         "httptools",
         "httpx",
         "jwt",
+        "limits",
         "main",
         "migrations",
         "multipart",

@@ -37,6 +37,7 @@ from {{ cookiecutter.package_name }}.auth.tokens import TokenCodec
 from {{ cookiecutter.package_name }}.core.db import Database
 from {{ cookiecutter.package_name }}.core.logging import configure_logging
 from {{ cookiecutter.package_name }}.core.models import utc_now
+from {{ cookiecutter.package_name }}.core.ratelimit import POLICY_NAMES
 from {{ cookiecutter.package_name }}.models import Base
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.users.schemas import UserRegister
@@ -89,6 +90,11 @@ def _test_settings() -> Settings:
         database_pool_pre_ping=False,
         # Tests that check log events raise the level themselves (`caplog.at_level`).
         log_level="WARNING",
+        # httpx's in-process clients name this host.
+        allowed_hosts=["testserver"],
+    ).model_copy(
+        # Out of the way; tests of the limits set their own, low ones.
+        update={f"rate_limit_{name}": "10000/minute" for name in POLICY_NAMES}
     )
 
 

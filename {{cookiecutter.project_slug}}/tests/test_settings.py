@@ -5,6 +5,7 @@ from pydantic import SecretStr, ValidationError
 
 from {{ cookiecutter.package_name }}.settings import Settings, get_settings
 from tests.conftest import TEST_SECRET, http_client, own_app
+from tests.problem_assertions import assert_problem
 
 
 @pytest.mark.parametrize("secret", ["change-me", "CHANGEME", "short-but-random-x9"])
@@ -63,3 +64,24 @@ async def test_cors_is_explicit_and_off_by_default(settings: Settings) -> None:
         async with own_app(current) as app, http_client(app) as client:
             response = await client.options("/api/v1/items", headers=preflight)
         assert response.headers.get("access-control-allow-origin") == expected
+
+
+def test_credentials_for_any_origin_are_refused_at_start_up() -> None:
+    with pytest.raises(ValidationError, match="CORS_ALLOW_CREDENTIALS=true cannot be combined"):
+        Settings(_env_file=None, cors_allow_origins=["*"], cors_allow_credentials=True)
+
+
+def test_a_malformed_rate_limit_is_refused_at_start_up() -> None:
+    with pytest.raises(ValidationError, match="'ten a minute' is not a rate limit"):
+        Settings(_env_file=None, rate_limit_login="ten a minute")
+
+
+async def test_a_refused_cors_preflight_is_a_problem(settings: Settings) -> None:
+    allowed = settings.model_copy(update={"cors_allow_origins": ["https://app.example.com"]})
+    preflight = {"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+
+    async with own_app(allowed) as app, http_client(app) as client:
+        response = await client.options("/api/v1/items", headers=preflight)
+
+    assert_problem(response, 400, "cors_refused")
+    assert "access-control-allow-origin" not in response.headers

@@ -4,9 +4,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from starlette.middleware.cors import CORSMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from {{ cookiecutter.package_name }}.api import api_router
+from {{ cookiecutter.package_name }}.auth.lockout import LoginLockout
 from {{ cookiecutter.package_name }}.auth.passwords import PasswordHasher
 from {{ cookiecutter.package_name }}.auth.tokens import TokenCodec
 from {{ cookiecutter.package_name }}.core.db import Database
@@ -19,6 +20,12 @@ from {{ cookiecutter.package_name }}.core.middleware import (
 )
 from {{ cookiecutter.package_name }}.core.openapi import install_openapi, problem_responses
 from {{ cookiecutter.package_name }}.core.problems import install_problem_handlers
+from {{ cookiecutter.package_name }}.core.protection import (
+    AllowedHostsMiddleware,
+    ProblemCORSMiddleware,
+    SecurityHeadersMiddleware,
+)
+from {{ cookiecutter.package_name }}.core.ratelimit import RateLimiter
 from {{ cookiecutter.package_name }}.health.router import router as health_router
 from {{ cookiecutter.package_name }}.settings import Settings, get_settings
 
@@ -35,7 +42,8 @@ OPENAPI_TAGS = [
 
 
 def bind_settings(app: FastAPI, settings: Settings, database: Database | None = None) -> None:
-    """Give `app` its settings and what is built from them: database, token codec, hasher.
+    """Give `app` its settings and what is built from them: database, token codec, hasher,
+    rate limiter and login lockout.
 
     `database` defaults to a new one on `settings`; the tests pass the one they share.
     """
@@ -43,6 +51,8 @@ def bind_settings(app: FastAPI, settings: Settings, database: Database | None = 
     app.state.database = Database(settings) if database is None else database
     app.state.token_codec = TokenCodec(settings)
     app.state.password_hasher = PasswordHasher(settings)
+    app.state.rate_limiter = RateLimiter(settings)
+    app.state.login_lockout = LoginLockout(app.state.rate_limiter)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -78,18 +88,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(api_router)
 
-    # Added last runs first: request context, access log, body limit, then CORS.
+    # Added last runs first: security headers (on every response, the last-resort 500
+    # included), request context, access log, trusted proxies, allowed hosts, body limit, CORS.
     # The body limit is the service's own: the framework's built-in one answers a declared
     # oversize Content-Length with a plain-text 413 that bypasses the problem format.
     if settings.cors_allow_origins:
         app.add_middleware(
-            CORSMiddleware,
+            ProblemCORSMiddleware,
             allow_origins=settings.cors_allow_origins,
+            allow_credentials=settings.cors_allow_credentials,
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
-            expose_headers=["Location", "X-Request-ID"],
+            expose_headers=[
+                "Location",
+                "X-Request-ID",
+                "Retry-After",
+                "RateLimit",
+                "RateLimit-Policy",
+            ],
         )
     app.add_middleware(BodySizeLimitMiddleware, max_body_size=settings.max_body_size)
+    app.add_middleware(AllowedHostsMiddleware, allowed_hosts=settings.allowed_hosts)
+    if settings.trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(RequestContextMiddleware)
+    hsts = settings.hsts_max_age_seconds if settings.https_only else None
+    app.add_middleware(SecurityHeadersMiddleware, hsts_max_age=hsts)
     return app

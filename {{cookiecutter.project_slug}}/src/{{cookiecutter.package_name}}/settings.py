@@ -2,9 +2,10 @@
 
 import secrets
 from functools import lru_cache
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
-from pydantic import Field, PositiveInt, SecretStr, model_validator
+from limits import parse
+from pydantic import AfterValidator, Field, PositiveInt, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "staging", "production"]
@@ -16,6 +17,18 @@ LOCAL_ENVIRONMENTS = ("development", "test")
 
 def _is_weak(secret: str) -> bool:
     return secret.lower() in PLACEHOLDER_SECRETS or len(secret.encode()) < MIN_SECRET_BYTES
+
+
+def _rate_limit(value: str) -> str:
+    """A limit in the `limits` notation, such as `120/minute` or `10/15 minutes`."""
+    try:
+        parse(value)
+    except ValueError as error:
+        raise ValueError(f"{value!r} is not a rate limit such as '120/minute'") from error
+    return value
+
+
+RateLimit = Annotated[str, AfterValidator(_rate_limit)]
 
 
 class Settings(BaseSettings):
@@ -52,7 +65,26 @@ class Settings(BaseSettings):
 
     max_body_size: PositiveInt = 1_048_576
     cors_allow_origins: list[str] = []
+    cors_allow_credentials: bool = False
     docs_enabled: bool | None = None
+
+    # Host names the service answers to; requests naming another get 400.
+    allowed_hosts: list[str] = ["localhost", "127.0.0.1", "::1"]
+    # Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (addresses or networks).
+    trusted_proxies: list[str] = []
+    # Behind HTTPS: responses carry Strict-Transport-Security.
+    https_only: bool = False
+    hsts_max_age_seconds: int = Field(default=63_072_000, ge=0)
+
+    # Where rate-limit counters live: memory:// counts in this process only.
+    rate_limit_storage_uri: str = "memory://"
+    rate_limit_default: RateLimit = "120/minute"
+    rate_limit_login: RateLimit = "20/minute"
+    rate_limit_register: RateLimit = "10/hour"
+    rate_limit_refresh: RateLimit = "30/minute"
+    rate_limit_password_change: RateLimit = "5/15 minutes"  # noqa: S105 - a rate, not a secret
+    # Failed logins one account may have before its logins are refused until the window passes.
+    rate_limit_login_failures: RateLimit = "10/15 minutes"
 
     @property
     def show_docs(self) -> bool:
@@ -73,6 +105,15 @@ class Settings(BaseSettings):
         secret = data.get("secret_key", "")
         raw = secret.get_secret_value() if isinstance(secret, SecretStr) else str(secret)
         return {**data, "secret_key": secrets.token_urlsafe(48)} if _is_weak(raw) else data
+
+    @model_validator(mode="after")
+    def _refuse_credentials_for_any_origin(self) -> Self:
+        if self.cors_allow_credentials and "*" in self.cors_allow_origins:
+            raise ValueError(
+                "CORS_ALLOW_CREDENTIALS=true cannot be combined with the origin '*': any site "
+                "could then make credentialed requests; list the allowed origins instead"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Self:

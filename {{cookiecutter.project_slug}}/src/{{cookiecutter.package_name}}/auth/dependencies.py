@@ -6,12 +6,14 @@ from typing import Annotated
 import structlog
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
 from {{ cookiecutter.package_name }}.auth import service
+from {{ cookiecutter.package_name }}.auth.lockout import LoginLockout
 from {{ cookiecutter.package_name }}.auth.passwords import PasswordHasher
 from {{ cookiecutter.package_name }}.auth.permissions import Permission
 from {{ cookiecutter.package_name }}.auth.service import Principal
-from {{ cookiecutter.package_name }}.auth.tokens import TokenCodec
+from {{ cookiecutter.package_name }}.auth.tokens import TokenClaims, TokenCodec, TokenType
 from {{ cookiecutter.package_name }}.core.db import SessionDep
 from {{ cookiecutter.package_name }}.core.errors import NotAuthenticated, PermissionDenied
 from {{ cookiecutter.package_name }}.core.logging import security_log
@@ -34,19 +36,48 @@ async def get_password_hasher(request: Request) -> PasswordHasher:
     return hasher
 
 
+async def get_login_lockout(request: Request) -> LoginLockout:
+    """The application's login lockout, built once at startup."""
+    lockout: LoginLockout = request.app.state.login_lockout
+    return lockout
+
+
 TokenCodecDep = Annotated[TokenCodec, Depends(get_token_codec)]
 PasswordHasherDep = Annotated[PasswordHasher, Depends(get_password_hasher)]
+LoginLockoutDep = Annotated[LoginLockout, Depends(get_login_lockout)]
+
+
+async def bearer_claims(
+    request: Request, codec: TokenCodecDep
+) -> TokenClaims | NotAuthenticated | None:
+    """The bearer token's verified claims, why it was refused, or None when there is none.
+
+    Verified once a request: rate limiting keys on it, `current_principal` loads its user.
+    Read from the header directly, so that public routes declare no security requirement.
+    """
+    scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
+    if scheme.lower() != "bearer" or not token:
+        return None
+    try:
+        return codec.verify(token, TokenType.ACCESS)
+    except NotAuthenticated as refused:
+        return refused
+
+
+BearerClaims = Annotated[TokenClaims | NotAuthenticated | None, Depends(bearer_claims)]
 
 
 async def current_principal(
     session: SessionDep,
-    codec: TokenCodecDep,
-    token: Annotated[str | None, Depends(bearer_token)],
+    claims: BearerClaims,
+    _: Annotated[str | None, Depends(bearer_token)],  # declares the scheme for the docs
 ) -> Principal:
     """The caller behind the bearer token; 401 when it is missing, invalid or revoked."""
-    if not token:
+    if claims is None:
         raise NotAuthenticated("Send an access token as `Authorization: Bearer <token>`.")
-    principal = await service.authenticate(session, codec, token)
+    if isinstance(claims, NotAuthenticated):
+        raise claims
+    principal = await service.authenticate(session, claims)
     structlog.contextvars.bind_contextvars(user_id=str(principal.user.id))
     return principal
 

@@ -2,14 +2,16 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Response, status
+from fastapi import APIRouter, Depends, Form, Response, status
 
 from {{ cookiecutter.package_name }}.auth import service
 from {{ cookiecutter.package_name }}.auth.dependencies import (
     CurrentPrincipal,
+    LoginLockoutDep,
     PasswordHasherDep,
     TokenCodecDep,
 )
+from {{ cookiecutter.package_name }}.auth.limits import RateLimit
 from {{ cookiecutter.package_name }}.auth.schemas import (
     LoginForm,
     RefreshRequest,
@@ -33,6 +35,7 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
     status_code=status.HTTP_201_CREATED,
     summary="Create an account",
     responses=problem_responses(*BODY_ERRORS, 409),
+    dependencies=[Depends(RateLimit("register"))],
 )
 async def register(data: UserRegister, session: SessionDep, hasher: PasswordHasherDep) -> UserRead:
     """Create an account with the `user` role. Emails are unique, ignoring case."""
@@ -43,24 +46,30 @@ async def register(data: UserRegister, session: SessionDep, hasher: PasswordHash
     "/login",
     summary="Log in with email and password",
     responses=problem_responses(*BODY_ERRORS, 401),
+    dependencies=[Depends(RateLimit("login"))],
 )
 async def login(
     form: Annotated[LoginForm, Form()],
     session: SessionDep,
     hasher: PasswordHasherDep,
     codec: TokenCodecDep,
+    lockout: LoginLockoutDep,
     response: Response,
 ) -> TokenPair:
     """OAuth2 password flow (form fields `username` and `password`), as Swagger's Authorize
-    button sends it. Returns a 15-minute access token and a single-use refresh token."""
+    button sends it. Returns a 15-minute access token and a single-use refresh token.
+    After too many failed logins for one account, its logins get 429 for a while."""
     response.headers.update(NO_STORE)
-    return await service.login(session, hasher, codec, email=form.username, password=form.password)
+    return await service.login(
+        session, hasher, codec, lockout, email=form.username, password=form.password
+    )
 
 
 @public_router.post(
     "/refresh",
     summary="Exchange a refresh token for a new pair",
     responses=problem_responses(*BODY_ERRORS, 401),
+    dependencies=[Depends(RateLimit("refresh"))],
 )
 async def refresh(
     data: RefreshRequest, session: SessionDep, codec: TokenCodecDep, response: Response

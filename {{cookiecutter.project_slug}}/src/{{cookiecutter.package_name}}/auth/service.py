@@ -10,11 +10,12 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from {{ cookiecutter.package_name }}.auth.lockout import LoginLockout
 from {{ cookiecutter.package_name }}.auth.models import AuthSession
 from {{ cookiecutter.package_name }}.auth.passwords import PasswordHasher
 from {{ cookiecutter.package_name }}.auth.permissions import Permission, permissions_of
 from {{ cookiecutter.package_name }}.auth.schemas import TokenPair
-from {{ cookiecutter.package_name }}.auth.tokens import TokenCodec, TokenType
+from {{ cookiecutter.package_name }}.auth.tokens import TokenClaims, TokenCodec, TokenType
 from {{ cookiecutter.package_name }}.core.errors import Conflict, NotAuthenticated
 from {{ cookiecutter.package_name }}.core.logging import security_log
 from {{ cookiecutter.package_name }}.core.models import utc_now
@@ -96,19 +97,27 @@ async def login(
     session: AsyncSession,
     hasher: PasswordHasher,
     codec: TokenCodec,
+    lockout: LoginLockout,
     *,
     email: str,
     password: str,
 ) -> TokenPair:
-    """Check the credentials and open a session; every failure is the same 401."""
+    """Check the credentials and open a session; every failure is the same 401.
+
+    An account locked out by failed logins gets 429 before its password is even checked.
+    """
     normalized = normalize_email(email)
+    account = normalized or email
+    await lockout.ensure_open(account)
     query = select(User).where(User.email == normalized)
     user = (await session.scalars(query)).first() if normalized else None
     valid, new_hash = await hasher.verify(password, user.password_hash if user else None)
     if user is None or not valid or not user.is_active:
+        await lockout.record_failure(account)
         security_log.warning("login_failed", user_id=str(user.id) if user else None)
         # One answer for unknown email, wrong password and inactive account.
         raise NotAuthenticated("Incorrect email or password.", code="invalid_credentials")
+    await lockout.forget(account)
     if new_hash is not None:
         user.password_hash = new_hash  # parameters changed since this hash was made
     now = utc_now()
@@ -184,9 +193,8 @@ async def logout(session: AsyncSession, principal: Principal) -> None:
     )
 
 
-async def authenticate(session: AsyncSession, codec: TokenCodec, access_token: str) -> Principal:
-    """The caller behind an access token, with one query for user and session together."""
-    claims = codec.verify(access_token, TokenType.ACCESS)
+async def authenticate(session: AsyncSession, claims: TokenClaims) -> Principal:
+    """The caller behind verified access-token claims: user and live session in one query."""
     query = (
         select(User)
         .join(AuthSession, AuthSession.user_id == User.id)

@@ -76,6 +76,14 @@ class Conflict(AppError):
     title = "Conflict"
 
 
+class RateLimited(AppError):
+    """The caller has used up a rate limit; `Retry-After` says when to try again."""
+
+    status = 429
+    code = "rate_limited"
+    title = "Too Many Requests"
+
+
 class ServiceUnavailable(AppError):
     """A dependency the service needs is not reachable."""
 

@@ -7,6 +7,7 @@ from {{ cookiecutter.package_name }}.auth.dependencies import (
     PasswordHasherDep,
     require,
 )
+from {{ cookiecutter.package_name }}.auth.limits import RateLimit
 from {{ cookiecutter.package_name }}.auth.permissions import Permission
 from {{ cookiecutter.package_name }}.core.db import SessionDep
 from {{ cookiecutter.package_name }}.core.openapi import BODY_ERRORS, problem_responses
@@ -36,7 +37,12 @@ async def read_me(principal: CurrentPrincipal) -> UserRead:
     return UserRead.model_validate(principal.user)
 
 
-@router.patch("/me", summary="Change my account", responses=problem_responses(*BODY_ERRORS))
+@router.patch(
+    "/me",
+    summary="Change my account",
+    responses=problem_responses(*BODY_ERRORS),
+    dependencies=[Depends(RateLimit("password_change"))],
+)
 async def update_me(
     data: UserSelfUpdate,
     principal: CurrentPrincipal,
@@ -44,7 +50,7 @@ async def update_me(
     hasher: PasswordHasherDep,
 ) -> UserRead:
     """Change your name, or your password (send `current_password` too). A new password
-    ends every other session of yours."""
+    ends every other session of yours. Limited like password changes, since it is one."""
     user = await service.update_self(
         session, hasher, principal.user, data, current_session=principal.session_id
     )
