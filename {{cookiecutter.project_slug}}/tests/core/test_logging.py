@@ -6,7 +6,10 @@ import unicodedata
 import pytest
 from httpx import AsyncClient
 
-from {{ cookiecutter.package_name }}.core.logging import configure_logging, escape_unprintable
+from {{ cookiecutter.package_name }}.core.logging import (
+    configure_logging,
+    escape_unprintable,
+)
 from {{ cookiecutter.package_name }}.settings import Settings
 
 # NUL, an ANSI "erase screen", a forged line and a right-to-left override, percent-encoded.

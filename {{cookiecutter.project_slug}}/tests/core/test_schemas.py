@@ -5,7 +5,11 @@ from typing import Annotated
 import pytest
 from pydantic import Field, TypeAdapter, ValidationError
 
-from {{ cookiecutter.package_name }}.core.schemas import MULTI_LINE, RequestSchema, SingleLine
+from {{ cookiecutter.package_name }}.core.schemas import (
+    MULTI_LINE,
+    RequestSchema,
+    SingleLine,
+)
 
 CONTROLS = {
     "nul": "\x00",
