@@ -8,6 +8,7 @@ import pytest
 import uvicorn
 
 from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.server import HardenedHttpToolsProtocol
 
 
 def test_openapi_prints_the_document(capsys: pytest.CaptureFixture[str]) -> None:
@@ -17,7 +18,7 @@ def test_openapi_prints_the_document(capsys: pytest.CaptureFixture[str]) -> None
     assert "/api/v1/items" in document["paths"]
 
 
-def test_serve_runs_uvicorn_with_the_fast_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_runs_uvicorn_hardened_on_the_fast_loop(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[str, dict[str, Any]]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append((app, options)))
 
@@ -25,8 +26,9 @@ def test_serve_runs_uvicorn_with_the_fast_loop(monkeypatch: pytest.MonkeyPatch) 
 
     [(app, options)] = calls
     assert app == "{{ cookiecutter.package_name }}.main:app"
-    assert (options["port"], options["loop"], options["http"]) == (9001, "uvloop", "httptools")
-    assert options["access_log"] is False
+    assert (options["port"], options["loop"]) == (9001, "uvloop")
+    assert options["http"] is HardenedHttpToolsProtocol
+    assert (options["access_log"], options["server_header"]) == (False, False)
 
 
 def test_a_command_is_required() -> None:

@@ -8,24 +8,22 @@ from collections.abc import Sequence
 import uvicorn
 
 from {{ cookiecutter.package_name }}.core.logging import configure_logging
+from {{ cookiecutter.package_name }}.server import server_options
 from {{ cookiecutter.package_name }}.settings import get_settings
 
 
 def serve(args: argparse.Namespace) -> None:
-    """Run the API under uvicorn with uvloop and httptools."""
+    """Run the API under uvicorn, hardened against slow and oversized requests."""
+    settings = get_settings()
     # Configured here too, so the reloader and worker supervisor log in the same format.
-    configure_logging(get_settings())
+    configure_logging(settings)
     uvicorn.run(
         "{{ cookiecutter.package_name }}.main:app",
         host=args.host,
         port=args.port,
         workers=args.workers,
         reload=args.reload,
-        loop="uvloop",
-        http="httptools",
-        proxy_headers=True,
-        access_log=False,  # the service writes its own structured access log
-        log_config=None,  # keep the service's logging configuration
+        **server_options(settings),
     )
 
 

@@ -76,6 +76,15 @@ class Settings(BaseSettings):
     https_only: bool = False
     hsts_max_age_seconds: int = Field(default=63_072_000, ge=0)
 
+    # The HTTP server (server.py): request-head limits, timeouts for slow clients, and how
+    # long a SIGTERM lets in-flight requests finish before the process exits anyway.
+    server_max_head_bytes: PositiveInt = 65_536
+    server_max_header_line_bytes: PositiveInt = 16_384
+    server_head_timeout_seconds: float = Field(default=10.0, gt=0)
+    server_body_idle_timeout_seconds: float = Field(default=10.0, gt=0)
+    server_keep_alive_seconds: PositiveInt = 5
+    server_graceful_shutdown_seconds: PositiveInt = 20
+
     # Where rate-limit counters live: memory:// counts in this process only.
     rate_limit_storage_uri: str = "memory://"
     rate_limit_default: RateLimit = "120/minute"
