@@ -16,6 +16,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+import {{ cookiecutter.package_name }} as package
 from {{ cookiecutter.package_name }}.server import server_options
 from {{ cookiecutter.package_name }}.settings import get_settings
 from tests.conftest import TEST_SECRET
@@ -151,8 +152,10 @@ async def test_sigterm_finishes_in_flight_requests_and_leaves_stalled_ones(
         "PASSWORD_HASH_MEMORY_KIB": "64",
         "PASSWORD_HASH_TIME_COST": "1",
         "LOG_LEVEL": "WARNING",
+        # Where the package is, whether or not it is installed.
+        "PYTHONPATH": str(Path(package.__file__).parents[1]),
     }
-    command = [sys.executable, "-m", "{{ cookiecutter.package_name }}", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", package.__name__, "serve", "--port", str(port)]
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)  # noqa: ASYNC220, S603
     async with AsyncExitStack() as connections:
         connections.callback(server.kill)
