@@ -15,6 +15,7 @@ import os
 import re
 import secrets
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -22,15 +23,25 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
-# Paths that belong to one value of one option; the others' paths are removed.
+# Paths that belong to one answer of one option; the other answers' paths are removed.
+# Answers are keyed as text (a yes/no option's as "True" and "False"); "{package_name}"
+# stands for the import package's folder.
 MANIFEST: dict[str, dict[str, list[str]]] = {
     "database": {"sqlite": []},
+    "redis": {
+        "True": ["src/{package_name}/core/redis.py", "tests/core/test_redis.py"],
+        "False": [],
+    },
 }
 
 SECRET_LINE = re.compile(r"^SECRET_KEY=.*$", re.MULTILINE)
 SKIP_SETUP_VARIABLE = "BACKEND_TEMPLATE_SKIP_SETUP"
 MIN_PYTHON = (3, 11)
+# The Redis a service baked with Redis tests against, unless REDIS_URL names another; the
+# same default as `redis_url` in the service's pytest settings.
+TEST_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 class SetupError(RuntimeError):
@@ -56,7 +67,7 @@ def prune_unselected(root: Path, context: Mapping[str, object]) -> list[Path]:
             if value == chosen:
                 continue
             for relative in paths:
-                path = root / relative
+                path = root / relative.format(package_name=context["package_name"])
                 if path.is_dir():
                     shutil.rmtree(path)
                 elif path.exists():
@@ -236,6 +247,27 @@ def offline_message(slug: str, reason: str) -> str:
     )
 
 
+def redis_answers(url: str, timeout: float = 1.0) -> bool:
+    """Whether anything accepts connections where the Redis URL `url` points."""
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection(
+            (parts.hostname or "127.0.0.1", parts.port or 6379), timeout=timeout
+        ):
+            return True
+    except OSError:
+        return False
+
+
+def missing_redis_message(slug: str, url: str) -> str:
+    """The one paragraph shown when the tests of a service baked with Redis cannot run."""
+    return (
+        f"{slug}'s tests need Redis and nothing answers at {url}, so they were not run. "
+        "The project is complete; start Redis (e.g. `docker run -d -p 6379:6379 redis`) or "
+        f"point REDIS_URL at one, then run `cd {slug} && uv run pytest`."
+    )
+
+
 def is_yes(value: object) -> bool:
     """A yes/no answer, whether cookiecutter passed it as a boolean or as text."""
     return value is True or str(value).strip().lower() in {"true", "yes", "y", "1", "on"}
@@ -303,6 +335,10 @@ def main(context: Mapping[str, object], root: Path) -> int:
         return 0
     test_now = is_yes(context["run_tests"])
     command = install_for_tests(context, root) if test_now else None
+    redis_url = os.environ.get("REDIS_URL", TEST_REDIS_URL)
+    if command is not None and is_yes(context["redis"]) and not redis_answers(redis_url):
+        print(missing_redis_message(slug, redis_url))
+        command = None
     # After the install, so the first commit holds the lock file uv just wrote.
     if is_yes(context["init_git"]):
         try:

@@ -158,6 +158,18 @@ def check_database(value: str) -> None:
         )
 
 
+def check_yes_no(field: str) -> Callable[[str], None]:
+    """A yes/no answer, which cookiecutter has already turned into true or false."""
+
+    def check(value: str) -> None:
+        if value not in {"True", "False"}:
+            raise InvalidAnswer(
+                f"{field} {value!r} is not a yes/no answer; use true or false (or yes or no)"
+            )
+
+    return check
+
+
 def check_text(field: str) -> Callable[[str], None]:
     """A one-line free-text answer without quotes or backslashes."""
 
@@ -181,6 +193,7 @@ CHECKS: dict[str, Callable[[str], None]] = {
     "version": check_version,
     "python_version": check_python,
     "database": check_database,
+    "redis": check_yes_no("redis"),
 }
 
 

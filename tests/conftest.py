@@ -28,6 +28,8 @@ OPTION_SETS: dict[str, dict[str, Any]] = {
         "project_name": "Regional Customer Loyalty Reward Service",
     },
     "python-3.13": {"python_version": "3.13", "project_name": "Ledger"},
+    # Rate limits and the cache in Redis; the baked tests use the Redis at REDIS_URL.
+    "redis": {"redis": True},
 }
 NO_SETUP = {"run_tests": False, "init_git": False}
 
@@ -83,16 +85,17 @@ def bake(cookies_session: Any) -> Callable[..., Path]:
 
 @pytest.fixture(scope="session")
 def service_env(bake: Callable[..., Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One virtualenv with every runtime and dev dependency of a baked service.
+    """One virtualenv with every runtime and dev dependency of every option set's service.
 
     The services' own code is found through `pythonpath` in their pytest and mypy settings,
-    so bakes that differ only in names share this environment without being installed.
+    so bakes that differ only in names or optional dependencies share this environment
+    without being installed.
     """
-    project = tomllib.loads((bake() / "pyproject.toml").read_text(encoding="utf-8"))
-    requirements = [
-        *project["project"]["dependencies"],
-        *project["dependency-groups"]["dev"],
-    ]
+    requirements: set[str] = set()
+    for name in OPTION_SETS:
+        project = tomllib.loads((bake(name) / "pyproject.toml").read_text(encoding="utf-8"))
+        requirements.update(project["project"]["dependencies"])
+        requirements.update(project["dependency-groups"]["dev"])
     venv = tmp_path_factory.mktemp("service-env") / ".venv"
     uv = shutil.which("uv")
     assert uv, "uv is required: pip install uv"
@@ -100,5 +103,5 @@ def service_env(bake: Callable[..., Path], tmp_path_factory: pytest.TempPathFact
     run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], TEMPLATE, env)
     python = str(venv / "bin" / "python")
     install = [uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", python]
-    run([*install, *requirements], TEMPLATE, env)
+    run([*install, *sorted(requirements)], TEMPLATE, env)
     return venv / "bin"

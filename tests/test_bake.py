@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import re
+import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import COOKIECUTTER_JSON, OPTION_SETS, run
+from tests.conftest import COOKIECUTTER_JSON, OPTION_SETS, TEMPLATE, run
+from tests.hook_modules import post_gen
 from tests.serving import get, post, register_and_login, serving
 
 EXPECTED_FILES = [
@@ -85,6 +88,26 @@ def test_python_version_drives_image_and_ci_but_pins_no_local_python(
     assert not (project / ".python-version").exists()
 
 
+@pytest.mark.parametrize("option_set", OPTION_SETS)
+def test_redis_brings_its_module_dependency_and_settings_only_when_chosen(
+    bake: Callable[..., Path], option_set: str
+) -> None:
+    project = bake(option_set)
+    chosen = OPTION_SETS[option_set].get("redis", COOKIECUTTER_JSON["redis"])
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    settings = (project / ".env.example").read_text(encoding="utf-8").splitlines()
+
+    assert any(name.startswith("redis>") for name in pyproject["project"]["dependencies"]) is (
+        chosen
+    )
+    assert bool(list(project.glob("src/*/core/redis.py"))) is chosen
+    assert (project / "tests/core/test_redis.py").exists() is chosen
+    assert ("redis_url" in pyproject["tool"]["pytest"]["ini_options"]) is chosen
+    assert any(line.startswith("REDIS_URL=redis://") for line in settings) is chosen
+    # With Redis the counts go there; a memory:// storage next to REDIS_URL is refused.
+    assert ("RATE_LIMIT_STORAGE_URI=memory://" in settings) is not chosen
+
+
 def test_env_holds_a_fresh_secret_and_is_ignored(bake: Callable[..., Path]) -> None:
     project = bake()
     env = (project / ".env").read_text(encoding="utf-8")
@@ -106,16 +129,36 @@ def test_output_passes_ruff_and_mypy_strict(
     run([str(service_env / "mypy"), "--no-incremental"], project)
 
 
+def redis_keys(service_env: Path) -> set[str]:
+    """Every key in the Redis the baked tests use."""
+    script = "import redis, sys; print(*redis.Redis.from_url(sys.argv[1]).keys(), sep='\\n')"
+    output = run([str(service_env / "python"), "-c", script, post_gen.TEST_REDIS_URL], TEMPLATE)
+    return set(output.split())
+
+
+# The sets whose code differs; the others change only names, which the lint covers.
+@pytest.mark.parametrize("option_set", ["defaults", "redis"])
 def test_baked_tests_pass_with_full_coverage_gate(
-    bake: Callable[..., Path], service_env: Path
+    bake: Callable[..., Path], service_env: Path, option_set: str
 ) -> None:
+    uses_redis = OPTION_SETS[option_set].get("redis", False)
+    env = dict(os.environ)
+    if uses_redis:
+        # As the service's own CI sets it; `.ci/run` starts this Redis if need be.
+        env["REDIS_URL"] = post_gen.TEST_REDIS_URL
+    keys_before = redis_keys(service_env) if uses_redis else set()
+
     output = run(
-        [str(service_env / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"], bake()
+        [str(service_env / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        bake(option_set),
+        env,
     )
 
     assert re.search(r"\d+ passed", output), output
     assert "failed" not in output
     assert "Required test coverage of 95% reached" in output
+    if uses_redis:
+        assert redis_keys(service_env) - keys_before == set(), "the tests left keys in Redis"
 
 
 def test_migrate_then_serve_answers_ready_and_docs(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ VALID = {
     "version": "0.1.0",
     "python_version": "3.12",
     "database": "sqlite",
+    "redis": False,
 }
 
 
@@ -45,6 +47,7 @@ def test_valid_answers_pass() -> None:
         ("version", "1.0-beta.x", "not a PEP 440 version"),
         ("python_version", "3.10", "not supported"),
         ("database", "oracle", "not supported"),
+        ("redis", "maybe", "not a yes/no answer"),
         ("project_name", "", "is invalid"),
         ("description", "back\\slash", "is invalid"),
         ("author_name", "two\nlines", "is invalid"),
@@ -78,9 +81,40 @@ def test_the_hooks_parse_before_rendering() -> None:
         compile(path.read_text(encoding="utf-8"), str(path), "exec")
 
 
+def _answers(option: str) -> list[str]:
+    """Every answer `option` accepts, as the manifest keys them."""
+    default = COOKIECUTTER_JSON[option]
+    return ["True", "False"] if isinstance(default, bool) else list(default)
+
+
 def test_manifest_covers_every_choice_of_its_options() -> None:
     for option, paths_by_value in post_gen.MANIFEST.items():
-        assert sorted(paths_by_value) == sorted(COOKIECUTTER_JSON[option])
+        assert sorted(paths_by_value) == sorted(_answers(option))
+
+
+def test_every_manifest_path_is_in_the_template() -> None:
+    project = HOOKS.parent / "{{cookiecutter.project_slug}}"
+    listed = [
+        path.format(package_name="{{cookiecutter.package_name}}")
+        for paths_by_value in post_gen.MANIFEST.values()
+        for paths in paths_by_value.values()
+        for path in paths
+    ]
+
+    assert [path for path in listed if not (project / path).exists()] == []
+
+
+@pytest.mark.parametrize(("redis", "kept"), [(True, True), (False, False)])
+def test_redis_files_stay_only_when_redis_is_chosen(
+    tmp_path: Path, redis: bool, kept: bool
+) -> None:
+    module = tmp_path / "src" / "orders_service" / "core" / "redis.py"
+    module.parent.mkdir(parents=True)
+    module.write_text("")
+
+    post_gen.prune_unselected(tmp_path, {**VALID, "redis": redis})
+
+    assert module.exists() is kept
 
 
 def test_prune_removes_only_unchosen_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -90,11 +124,11 @@ def test_prune_removes_only_unchosen_paths(tmp_path: Path, monkeypatch: pytest.M
     manifest = {"database": {"sqlite": ["lite.py"], "postgresql": ["pg", "absent.txt"]}}
     monkeypatch.setattr(post_gen, "MANIFEST", manifest)
 
-    removed = post_gen.prune_unselected(tmp_path, {"database": "sqlite"})
+    removed = post_gen.prune_unselected(tmp_path, VALID)
 
     assert removed == [tmp_path / "pg"]
     assert (tmp_path / "lite.py").exists()
-    assert post_gen.prune_unselected(tmp_path, {"database": "sqlite"}) == []
+    assert post_gen.prune_unselected(tmp_path, VALID) == []
 
 
 def test_env_drops_the_copy_me_line_and_logs_readably(tmp_path: Path) -> None:
@@ -303,6 +337,35 @@ def test_main_skips_setup_when_asked(
     assert not (tmp_path / ".git").exists()
     assert (tmp_path / ".env").exists()
     assert capsys.readouterr().out == ""
+
+
+def test_main_leaves_the_tests_of_a_redis_bake_when_no_redis_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    command = _tiny_project(_project(tmp_path), "assert False")
+    monkeypatch.setattr(post_gen, "install", lambda root, python: command)
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{_closed_port()}/0")
+
+    assert post_gen.main(_context(redis=True), tmp_path) == 0
+
+    out = capsys.readouterr().out
+    assert "orders-service's tests need Redis and nothing answers at redis://127.0.0.1:" in out
+    assert "uv run pytest" in out
+
+
+def _closed_port() -> int:
+    """A local port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def test_redis_probe_tells_a_listening_port_from_a_closed_one() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        assert post_gen.redis_answers(f"redis://127.0.0.1:{port}/0") is True
+    assert post_gen.redis_answers(f"redis://127.0.0.1:{_closed_port()}/0") is False
 
 
 @pytest.mark.parametrize(

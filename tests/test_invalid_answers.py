@@ -21,6 +21,8 @@ INVALID = [
     ({"author_email": "not-an-email"}, "author_email 'not-an-email' is not an email address"),
     ({"version": "one"}, "version 'one' is not a PEP 440 version"),
     ({"description": 'say "hi"'}, "description 'say \"hi\"' is invalid"),
+    # cookiecutter turns text into true or false itself; a number passes it unconverted.
+    ({"redis": 2}, "redis '2' is not a yes/no answer"),
 ]
 
 

@@ -34,7 +34,8 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_online() -> None:
-    engine = create_engine(_settings())
+    # Migrations are what create a SQLite database; the service only ever opens one.
+    engine = create_engine(_settings(), create_missing_file=True)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run)

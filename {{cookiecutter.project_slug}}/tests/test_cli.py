@@ -2,6 +2,8 @@
 
 import json
 import runpy
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,6 +11,19 @@ import uvicorn
 
 from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.server import HardenedHttpToolsProtocol
+from {{ cookiecutter.package_name }}.settings import get_settings
+
+
+@pytest.fixture
+def use_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Path], None]]:
+    """Points the CLI's settings at a SQLite file."""
+
+    def use(path: Path) -> None:
+        monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{path}")
+        get_settings.cache_clear()
+
+    yield use
+    get_settings.cache_clear()
 
 
 def test_openapi_prints_the_document(capsys: pytest.CaptureFixture[str]) -> None:
@@ -18,7 +33,10 @@ def test_openapi_prints_the_document(capsys: pytest.CaptureFixture[str]) -> None
     assert "/api/v1/items" in document["paths"]
 
 
-def test_serve_runs_uvicorn_hardened_on_the_fast_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_runs_uvicorn_hardened_on_the_fast_loop(
+    monkeypatch: pytest.MonkeyPatch, use_database: Callable[[Path], None], database_file: Path
+) -> None:
+    use_database(database_file)
     calls: list[tuple[str, dict[str, Any]]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append((app, options)))
 
@@ -29,6 +47,23 @@ def test_serve_runs_uvicorn_hardened_on_the_fast_loop(monkeypatch: pytest.Monkey
     assert (options["port"], options["loop"]) == (9001, "uvloop")
     assert options["http"] is HardenedHttpToolsProtocol
     assert (options["access_log"], options["server_header"]) == (False, False)
+
+
+def test_serve_refuses_to_start_without_its_database_file(
+    monkeypatch: pytest.MonkeyPatch, use_database: Callable[[Path], None], tmp_path: Path
+) -> None:
+    missing = tmp_path / "missing.db"
+    use_database(missing)
+    monkeypatch.setattr(uvicorn, "run", lambda *_, **__: pytest.fail("the server started"))
+
+    with pytest.raises(SystemExit) as exited:
+        main(["serve"])
+
+    assert exited.value.code == (
+        f"error: DATABASE_URL names {missing}, which does not exist; "
+        "create it with `alembic upgrade head`"
+    )
+    assert not missing.exists()
 
 
 def test_a_command_is_required() -> None:

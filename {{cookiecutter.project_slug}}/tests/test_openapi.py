@@ -27,13 +27,15 @@ def test_document_has_title_version_and_tags(schema: dict[str, Any]) -> None:
     assert {tag["name"] for tag in schema["tags"]} == {"auth", "users", "items", "health"}
 
 
-def test_every_operation_has_a_summary_description_tag_and_500(schema: dict[str, Any]) -> None:
+def test_every_operation_has_a_summary_description_tag_500_and_503(
+    schema: dict[str, Any],
+) -> None:
     for path, method, operation in operations(schema):
         where = f"{method.upper()} {path}"
         assert operation["summary"], where
         assert operation["description"], where
         assert operation["tags"], where
-        assert "500" in operation["responses"], where
+        assert {"500", "503"} <= set(operation["responses"]), where
 
 
 def test_error_responses_are_problem_json_only(schema: dict[str, Any]) -> None:

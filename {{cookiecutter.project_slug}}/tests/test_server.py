@@ -19,7 +19,7 @@ from fastapi import FastAPI
 import {{ cookiecutter.package_name }} as package
 from {{ cookiecutter.package_name }}.server import server_options
 from {{ cookiecutter.package_name }}.settings import get_settings
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, settings_for
 
 # Low, so that the tests see each limit quickly; the defaults are in settings.py.
 SERVER_SETTINGS = {
@@ -90,6 +90,7 @@ async def test_a_header_line_over_the_limit_gets_431(port: int) -> None:
 
     status, problem = problem_of(response)
     assert (status, problem["code"]) == (431, "header_fields_too_large")
+    assert b"x-content-type-options: nosniff" in response
 
 
 async def test_a_head_over_the_limit_gets_431_without_being_read_whole(port: int) -> None:
@@ -148,6 +149,7 @@ async def test_sigterm_finishes_in_flight_requests_and_leaves_stalled_ones(
         "ENVIRONMENT": "test",
         "SECRET_KEY": TEST_SECRET,
         "DATABASE_URL": f"sqlite+aiosqlite:///{database_file}",
+        "REDIS_KEY_PREFIX": settings_for(database_file).redis_key_prefix,
         "ALLOWED_HOSTS": '["127.0.0.1"]',
         "PASSWORD_HASH_MEMORY_KIB": "64",
         "PASSWORD_HASH_TIME_COST": "1",

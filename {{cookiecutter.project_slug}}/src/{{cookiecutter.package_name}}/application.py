@@ -10,6 +10,7 @@ from {{ cookiecutter.package_name }}.api import api_router
 from {{ cookiecutter.package_name }}.auth.lockout import LoginLockout
 from {{ cookiecutter.package_name }}.auth.passwords import PasswordHasher
 from {{ cookiecutter.package_name }}.auth.tokens import TokenCodec
+from {{ cookiecutter.package_name }}.core.cache import Cache
 from {{ cookiecutter.package_name }}.core.db import Database
 from {{ cookiecutter.package_name }}.core.docs import install_docs
 from {{ cookiecutter.package_name }}.core.logging import configure_logging
@@ -26,6 +27,7 @@ from {{ cookiecutter.package_name }}.core.protection import (
     SecurityHeadersMiddleware,
 )
 from {{ cookiecutter.package_name }}.core.ratelimit import RateLimiter
+from {{ cookiecutter.package_name }}.core.stores import open_stores
 from {{ cookiecutter.package_name }}.health.router import router as health_router
 from {{ cookiecutter.package_name }}.settings import Settings, get_settings
 
@@ -43,7 +45,7 @@ OPENAPI_TAGS = [
 
 def bind_settings(app: FastAPI, settings: Settings, database: Database | None = None) -> None:
     """Give `app` its settings and what is built from them: database, token codec, hasher,
-    rate limiter and login lockout.
+    the stores (in this process, or Redis), the cache, rate limiter and login lockout.
 
     `database` defaults to a new one on `settings`; the tests pass the one they share.
     """
@@ -51,7 +53,9 @@ def bind_settings(app: FastAPI, settings: Settings, database: Database | None = 
     app.state.database = Database(settings) if database is None else database
     app.state.token_codec = TokenCodec(settings)
     app.state.password_hasher = PasswordHasher(settings)
-    app.state.rate_limiter = RateLimiter(settings)
+    app.state.stores = open_stores(settings)
+    app.state.cache = Cache(app.state.stores.cache, settings.cache_ttl_seconds)
+    app.state.rate_limiter = RateLimiter(settings, app.state.stores.rate_limits)
     app.state.login_lockout = LoginLockout(app.state.rate_limiter)
 
 
@@ -64,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         await app.state.database.dispose()
+        await app.state.stores.close()
 
     app = FastAPI(
         title=TITLE,
@@ -75,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
-        responses=problem_responses(500),
+        responses=problem_responses(500, 503),
         # Built-in OpenTelemetry stays off until a provider is configured deliberately.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )

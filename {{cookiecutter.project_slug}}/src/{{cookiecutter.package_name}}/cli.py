@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import uvicorn
 
+from {{ cookiecutter.package_name }}.core.db import missing_database_file
 from {{ cookiecutter.package_name }}.core.logging import configure_logging
 from {{ cookiecutter.package_name }}.server import server_options
 from {{ cookiecutter.package_name }}.settings import get_settings
@@ -15,6 +16,14 @@ from {{ cookiecutter.package_name }}.settings import get_settings
 def serve(args: argparse.Namespace) -> None:
     """Run the API under uvicorn, hardened against slow and oversized requests."""
     settings = get_settings()
+    # A missing SQLite file is a wrong path or a skipped migration, and nothing would create
+    # it: stop here rather than answer 503 until someone looks.
+    missing = missing_database_file(settings)
+    if missing is not None:
+        sys.exit(
+            f"error: DATABASE_URL names {missing}, which does not exist; "
+            "create it with `alembic upgrade head`"
+        )
     # Configured here too, so the reloader and worker supervisor log in the same format.
     configure_logging(settings)
     uvicorn.run(

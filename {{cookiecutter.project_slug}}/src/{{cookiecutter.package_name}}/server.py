@@ -20,6 +20,7 @@ when you raise the pin.
 import asyncio
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from uvicorn.config import Config
@@ -27,6 +28,7 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from {{ cookiecutter.package_name }}.core.problems import PROBLEM_MEDIA_TYPE, problem_body
+from {{ cookiecutter.package_name }}.core.protection import SECURITY_HEADERS
 from {{ cookiecutter.package_name }}.settings import Settings, get_settings
 
 # A header line as httptools hands it over lacks ": " and CRLF; a head line costs 4 more.
@@ -38,14 +40,22 @@ class _HeadTooLarge(Exception):
 
 
 def _problem(status: int, code: str, detail: str) -> bytes:
-    """A complete HTTP response with a problem+json body that closes the connection."""
-    body = json.dumps(
-        problem_body(status=status, code=code, detail=detail, instance="", request_id="")
-    ).encode()
+    """A complete HTTP response with a problem+json body that closes the connection.
+
+    It is sent before the application sees the request, so it has no path or request id.
+    """
+    problem = problem_body(status=status, code=code, detail=detail, instance="", request_id="")
+    body = json.dumps(problem, separators=(",", ":")).encode()
+    headers = [
+        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+        *SECURITY_HEADERS,
+    ]
     return (
         STATUS_LINE[status]
-        + f"content-type: {PROBLEM_MEDIA_TYPE}\r\nconnection: close\r\n".encode()
-        + f"content-length: {len(body)}\r\n\r\n".encode()
+        + b"".join(b"%s: %s\r\n" % header for header in headers)
+        + b"\r\n"
         + body
     )
 
@@ -168,6 +178,8 @@ class HardenedHttpToolsProtocol(HttpToolsProtocol):
 def server_options(settings: Settings) -> dict[str, Any]:
     """The uvicorn options `serve` runs with, besides where it listens."""
     return {
+        # --reload watches the code only, not the SQLite file next to it.
+        "reload_dirs": [str(Path(__file__).parent)],
         "loop": "uvloop",
         "http": HardenedHttpToolsProtocol,
         "timeout_keep_alive": settings.server_keep_alive_seconds,

@@ -5,7 +5,7 @@ from functools import lru_cache
 from typing import Annotated, Literal, Self
 
 from limits import parse
-from pydantic import AfterValidator, Field, PositiveInt, SecretStr, model_validator
+from pydantic import AfterValidator, Field, PositiveInt, RedisDsn, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "staging", "production"]
@@ -45,9 +45,11 @@ class Settings(BaseSettings):
     database_echo: bool = False
     database_pool_size: PositiveInt = 5
     database_max_overflow: int = Field(default=10, ge=0)
-    database_pool_timeout: float = Field(default=30.0, gt=0)
+    database_pool_timeout: float = Field(default=5.0, gt=0)
     database_pool_recycle: int = Field(default=1800, ge=-1)
     database_pool_pre_ping: bool = True
+    # SQLite: seconds a write waits for another connection's write lock before it fails.
+    database_busy_timeout: float = Field(default=5.0, ge=0)
 
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     jwt_issuer: str = "{{ cookiecutter.project_slug }}"
@@ -85,8 +87,27 @@ class Settings(BaseSettings):
     server_keep_alive_seconds: PositiveInt = 5
     server_graceful_shutdown_seconds: PositiveInt = 20
 
-    # Where rate-limit counters live: memory:// counts in this process only.
-    rate_limit_storage_uri: str = "memory://"
+    # Redis, shared by every replica: with REDIS_URL set, rate-limit counts and the cache live
+    # there (core/redis.py, in services baked with the Redis option). One pool per process,
+    # with short timeouts: an unreachable Redis is bypassed, and should cost a request little.
+    redis_url: RedisDsn | None = None
+    redis_pool_size: PositiveInt = 20
+    redis_pool_timeout_seconds: float = Field(default=0.25, gt=0)  # waiting for a connection
+    redis_connect_timeout_seconds: float = Field(default=0.25, gt=0)
+    redis_socket_timeout_seconds: float = Field(default=0.25, gt=0)
+    # Every key the service writes starts with this, so that services can share a Redis.
+    redis_key_prefix: str = Field(default="{{ cookiecutter.project_slug }}:", min_length=1)
+
+    # The read-through cache: how long an entry lives, and how many this process keeps
+    # when the cache is in-process (no REDIS_URL).
+    cache_ttl_seconds: PositiveInt = 60
+    cache_max_entries: PositiveInt = 10_000
+
+    # Where rate-limit counters live without REDIS_URL: memory:// (the default) counts in this
+    # process only. With REDIS_URL they live in Redis, and this stays unset.
+    rate_limit_storage_uri: str | None = None
+    # When the counters cannot be reached: let requests through uncounted (true) or answer 503.
+    rate_limit_fail_open: bool = True
     rate_limit_default: RateLimit = "120/minute"
     rate_limit_login: RateLimit = "20/minute"
     rate_limit_register: RateLimit = "10/hour"
@@ -121,6 +142,21 @@ class Settings(BaseSettings):
             raise ValueError(
                 "CORS_ALLOW_CREDENTIALS=true cannot be combined with the origin '*': any site "
                 "could then make credentialed requests; list the allowed origins instead"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _one_place_for_rate_limit_counts(self) -> Self:
+        uri = self.rate_limit_storage_uri or ""
+        if uri.removeprefix("async+").startswith(("redis", "valkey")):
+            raise ValueError(
+                "RATE_LIMIT_STORAGE_URI cannot name a Redis: set REDIS_URL instead, and rate "
+                "limits count there on the service's one connection pool"
+            )
+        if self.redis_url is not None and uri:
+            raise ValueError(
+                "RATE_LIMIT_STORAGE_URI and REDIS_URL are both set: with REDIS_URL, rate limits "
+                "count in Redis; unset RATE_LIMIT_STORAGE_URI"
             )
         return self
 

@@ -1,9 +1,9 @@
 """Liveness and readiness."""
 
-import asyncio
-import threading
+import sqlite3
 from pathlib import Path
 
+import pytest
 from httpx import AsyncClient
 
 from {{ cookiecutter.package_name }}.application import create_app
@@ -26,21 +26,28 @@ async def test_ready_is_200_when_the_database_answers(client: AsyncClient) -> No
     assert response.json() == {"status": "ok"}
 
 
+@pytest.mark.usefixtures("failed_connections_settled")
 async def test_ready_is_503_when_the_database_is_unreachable(
     settings: Settings, tmp_path: Path
 ) -> None:
     unreachable = settings.model_copy(
         update={"database_url": f"sqlite+aiosqlite:///{tmp_path / 'missing-dir' / 'x.db'}"}
     )
-    threads_before = set(threading.enumerate())
     async with own_app(unreachable) as app, http_client(app) as client:
         response = await client.get("/health/ready")
-    # After a failed connect aiosqlite stops its worker thread without waiting for it; let it
-    # finish now, or it may report to this test's event loop after the loop has closed
-    # (omnilib/aiosqlite#241; #387 asks for a public join). Matched by its thread's name.
-    for thread in set(threading.enumerate()) - threads_before:
-        if thread.name.endswith("(_connection_worker_thread)"):
-            await asyncio.to_thread(thread.join, timeout=5)
+
+    assert_problem(response, 503, "database_unavailable")
+    assert response.headers["retry-after"]
+
+
+async def test_ready_is_503_when_the_schema_has_no_alembic_revision(
+    client: AsyncClient, database_file: Path
+) -> None:
+    with sqlite3.connect(database_file) as connection:
+        connection.execute("DELETE FROM alembic_version")  # as `alembic downgrade base` leaves it
+    connection.close()
+
+    response = await client.get("/health/ready")
 
     assert_problem(response, 503, "database_unavailable")
 

@@ -3,8 +3,10 @@
 import uuid
 
 import pytest
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from {{ cookiecutter.package_name }}.core.cache import Cache
 from {{ cookiecutter.package_name }}.core.errors import Conflict, NotFound
 from {{ cookiecutter.package_name }}.core.pagination import PageParams
 from {{ cookiecutter.package_name }}.items import service
@@ -15,6 +17,13 @@ from tests.conftest import Account
 @pytest.fixture
 def owner_id(user: Account) -> uuid.UUID:
     return user.id
+
+
+@pytest.fixture
+def cache(app: FastAPI) -> Cache:
+    """The application's cache, which writes invalidate."""
+    application_cache: Cache = app.state.cache
+    return application_cache
 
 
 async def test_create_then_get_round_trips(session: AsyncSession, owner_id: uuid.UUID) -> None:
@@ -72,22 +81,26 @@ async def test_service_flushes_but_leaves_the_commit_to_the_caller(
     assert page.total == 0
 
 
-async def test_update_applies_only_set_fields(session: AsyncSession, owner_id: uuid.UUID) -> None:
+async def test_update_applies_only_set_fields(
+    session: AsyncSession, cache: Cache, owner_id: uuid.UUID
+) -> None:
     item = await service.create_item(
         session, ItemCreate(name="Kettle", description="steel", price_cents=1), owner_id=owner_id
     )
 
-    await service.update_item(session, item, ItemUpdate(quantity=7))
+    await service.update_item(session, cache, item, ItemUpdate(quantity=7))
 
     assert (item.quantity, item.description, item.price_cents) == (7, "steel", 1)
 
 
-async def test_delete_removes_the_item(session: AsyncSession, owner_id: uuid.UUID) -> None:
+async def test_delete_removes_the_item(
+    session: AsyncSession, cache: Cache, owner_id: uuid.UUID
+) -> None:
     item = await service.create_item(
         session, ItemCreate(name="Kettle", price_cents=1), owner_id=owner_id
     )
 
-    await service.delete_item(session, item)
+    await service.delete_item(session, cache, item)
 
     with pytest.raises(NotFound):
         await service.get_item(session, item.id, owner_id=None)

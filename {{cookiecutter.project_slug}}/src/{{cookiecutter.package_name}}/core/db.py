@@ -1,34 +1,98 @@
 """The database engine, its connection pool, and the per-request unit of work."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import event, text
+from sqlalchemy import event, make_url, text
+from sqlalchemy.engine import Dialect
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from {{ cookiecutter.package_name }}.core.errors import AppError
 from {{ cookiecutter.package_name }}.settings import Settings
 
+# Every migrated database has a row here, so an empty or emptied one fails this query.
+SCHEMA_REVISION = text("SELECT 1 FROM alembic_version LIMIT 1")
+# Where a pooled SQLite connection notes the file it opened: (path, (device, inode)).
+_OPENED_FILE = "opened_file"
 
-def _configure_sqlite(dbapi_connection: DBAPIConnection, _: ConnectionPoolEntry) -> None:
-    """Per-connection SQLite pragmas: WAL for concurrent readers, enforced foreign keys."""
+SQLiteConnectHook = Callable[[Dialect, ConnectionPoolEntry, list[Any], dict[str, Any]], None]
+
+
+def _sqlite_opener(busy_timeout: float, mode: str) -> SQLiteConnectHook:
+    """A `do_connect` hook opening the file as a SQLite URI in `mode`: `rw` never creates it."""
+
+    def open_file(
+        _: Dialect, __: ConnectionPoolEntry, cargs: list[Any], cparams: dict[str, Any]
+    ) -> None:
+        cparams["timeout"] = busy_timeout  # how long a write waits for another's lock
+        if cargs[0] != ":memory:" and not cparams.get("uri"):
+            cargs[0] = f"{Path(cargs[0]).as_uri()}?mode={mode}"
+            cparams["uri"] = True
+
+    return open_file
+
+
+def _configure_sqlite(dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
+    """Per-connection SQLite pragmas (WAL for concurrent readers, enforced foreign keys), and
+    a note of which file the connection opened."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA database_list")
+    name: str = cursor.fetchall()[0][2]  # the main database's file; "" when in memory
     cursor.close()
+    if name:
+        path = Path(name)  # made once, so that each checkout pays for the stat alone
+        record.info[_OPENED_FILE] = (path, _file_identity(path))
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
-    """A pooled async engine configured entirely from settings."""
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    """The device and inode of the file at `path`; None when there is none."""
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_dev, status.st_ino
+
+
+def _refuse_moved_file(
+    _: DBAPIConnection, record: ConnectionPoolEntry, __: PoolProxiedConnection
+) -> None:
+    """Drop a pooled connection whose file was moved, replaced or deleted since it opened.
+
+    Its reads and writes would go to a file the service no longer names, or to one that is
+    gone; the pool opens the path afresh instead, which fails while nothing is there.
+    """
+    opened = record.info.get(_OPENED_FILE)
+    if opened is not None and _file_identity(opened[0]) != opened[1]:
+        raise DisconnectionError(f"{opened[0]} was moved, replaced or deleted")
+
+
+def missing_database_file(settings: Settings) -> Path | None:
+    """The SQLite file `DATABASE_URL` names, if nothing is there; None otherwise."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    path = Path(url.database).absolute()
+    return None if "uri" in url.query or path.exists() else path
+
+
+def create_engine(settings: Settings, *, create_missing_file: bool = False) -> AsyncEngine:
+    """A pooled async engine configured entirely from settings.
+
+    A SQLite file is opened, never created, unless `create_missing_file`: only migrations
+    create the database, so a wrong path or a lost file is an error rather than an empty one.
+    """
     options: dict[str, Any] = {
         "echo": settings.database_echo,
         # Bound values (password hashes, emails) stay out of exception messages and logs.
@@ -41,7 +105,11 @@ def create_engine(settings: Settings) -> AsyncEngine:
     }
     engine = create_async_engine(settings.database_url, **options)
     if engine.dialect.name == "sqlite":
+        mode = "rwc" if create_missing_file else "rw"
+        opener = _sqlite_opener(settings.database_busy_timeout, mode)
+        event.listen(engine.sync_engine, "do_connect", opener)
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
+        event.listen(engine.sync_engine, "checkout", _refuse_moved_file)
     return engine
 
 
@@ -53,9 +121,10 @@ class Database:
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 
     async def ping(self) -> None:
-        """One round trip; raises when the database is unreachable."""
+        """One round trip that needs the migrated schema; raises when the database is
+        unreachable or lacks its tables (an empty or replaced file, say)."""
         async with self.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+            (await connection.execute(SCHEMA_REVISION)).scalar_one()
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

@@ -84,9 +84,18 @@ class RateLimited(AppError):
     title = "Too Many Requests"
 
 
+# Seconds a client should wait before retrying a 503. No one can know how long an outage will
+# last, so this is a constant rather than a setting: it spreads retries out, and matches the
+# default pool and busy timeouts, so a retry waits about as long as the failed request did.
+RETRY_UNAVAILABLE_AFTER_SECONDS = 5
+
+
 class ServiceUnavailable(AppError):
-    """A dependency the service needs is not reachable."""
+    """A dependency the service needs cannot serve now; `Retry-After` says when to try again."""
 
     status = 503
     code = "service_unavailable"
     title = "Service Unavailable"
+    default_headers: ClassVar[Mapping[str, str]] = {
+        "Retry-After": str(RETRY_UNAVAILABLE_AFTER_SECONDS)
+    }

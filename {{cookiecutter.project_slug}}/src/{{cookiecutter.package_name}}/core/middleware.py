@@ -13,7 +13,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from {{ cookiecutter.package_name }}.core.problems import ProblemResponse, problem_body
+from {{ cookiecutter.package_name }}.core.problems import send_problem
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # Accept a caller's id only if it is short and plain, so it is safe to log and echo.
@@ -63,17 +63,14 @@ class RequestContextMiddleware:
             error_logger.exception("unhandled_exception", path=scope["path"])
             if response_started:
                 raise
-            response = ProblemResponse(
-                problem_body(
-                    status=500,
-                    code="internal_error",
-                    detail="An unexpected error occurred; it has been logged.",
-                    instance=scope["path"],
-                    request_id=request_id,
-                ),
-                status_code=500,
+            await send_problem(
+                scope,
+                receive,
+                send_with_request_id,
+                status=500,
+                code="internal_error",
+                detail="An unexpected error occurred; it has been logged.",
             )
-            await response(scope, receive, send_with_request_id)
 
 
 class AccessLogMiddleware:
@@ -150,11 +147,6 @@ class BodySizeLimitMiddleware:
         return f"The body is larger than {self.max_body_size} bytes."
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = problem_body(
-            status=413,
-            code="payload_too_large",
-            detail=self._detail,
-            instance=scope["path"],
-            request_id=str(scope.get("state", {}).get("request_id", "")),
+        await send_problem(
+            scope, receive, send, status=413, code="payload_too_large", detail=self._detail
         )
-        await ProblemResponse(body, status_code=413)(scope, receive, send)

@@ -1,8 +1,9 @@
 """RFC 9457 problem details: the single error format of every response.
 
 `install_problem_handlers` maps the domain errors of `core.errors`, the framework's own
-HTTP errors, request validation and database integrity errors to `application/problem+json`.
-Unhandled exceptions are turned into a 500 by `core.middleware.RequestContextMiddleware`.
+HTTP errors, request validation, database integrity errors and a database that cannot serve
+now (`core.unavailable`) to `application/problem+json`. Unhandled exceptions are turned into
+a 500 by `core.middleware.RequestContextMiddleware`.
 """
 
 from collections.abc import Mapping
@@ -17,8 +18,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
+from starlette.types import Receive, Scope, Send
 
-from {{ cookiecutter.package_name }}.core.errors import AppError
+from {{ cookiecutter.package_name }}.core.errors import AppError, ServiceUnavailable
+from {{ cookiecutter.package_name }}.core.unavailable import (
+    POSSIBLY_UNAVAILABLE,
+    is_unavailable,
+)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:{{ cookiecutter.project_slug }}:problem:"
@@ -94,6 +100,20 @@ def problem_body(
         "request_id": request_id,
         **(extensions or {}),
     }
+
+
+async def send_problem(
+    scope: Scope, receive: Receive, send: Send, *, status: int, code: str, detail: str
+) -> None:
+    """Answer a request with a problem from pure ASGI code, before any route handles it."""
+    body = problem_body(
+        status=status,
+        code=code,
+        detail=detail,
+        instance=scope["path"],
+        request_id=str(scope.get("state", {}).get("request_id", "")),
+    )
+    await ProblemResponse(body, status_code=status)(scope, receive, send)
 
 
 def problem(
@@ -193,9 +213,21 @@ async def integrity_error_handler(request: Request, exc: Exception) -> ProblemRe
     )
 
 
+async def unavailable_error_handler(request: Request, exc: Exception) -> ProblemResponse:
+    """Map a database that cannot serve now to a 503 with `Retry-After`; let a bug through."""
+    if not is_unavailable(exc):
+        raise exc  # RequestContextMiddleware logs it and answers 500
+    reason = getattr(exc, "orig", None) or exc
+    logger.warning("service_unavailable", error=type(exc).__name__, reason=str(reason))
+    unavailable = ServiceUnavailable("The database cannot serve the request now; retry later.")
+    return await app_error_handler(request, unavailable)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Register every error mapping on `app`, once."""
     app.add_exception_handler(AppError, app_error_handler)
     app.add_exception_handler(HTTPException, http_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(IntegrityError, integrity_error_handler)
+    for error in POSSIBLY_UNAVAILABLE:
+        app.add_exception_handler(error, unavailable_error_handler)

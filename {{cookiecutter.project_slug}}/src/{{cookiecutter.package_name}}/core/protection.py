@@ -7,11 +7,19 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from {{ cookiecutter.package_name }}.core.problems import ProblemResponse, problem_body
+from {{ cookiecutter.package_name }}.core.problems import send_problem
 
 # Probes come from orchestrators that name the pod's address as the host; they build no URLs.
 HOST_CHECK_EXEMPT_PREFIX = "/health/"
 API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
+# What every response carries unless it sets its own (raw names and values, as ASGI sends).
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"content-security-policy", API_CONTENT_SECURITY_POLICY.encode()),
+    (b"cache-control", b"no-store"),
+)
 
 
 def _host_name(host: str) -> str:
@@ -50,14 +58,14 @@ class AllowedHostsMiddleware:
         if host is not None and self.allows(host.decode("latin-1")):
             await self.app(scope, receive, send)
             return
-        body = problem_body(
+        await send_problem(
+            scope,
+            receive,
+            send,
             status=400,
             code="invalid_host",
             detail="The Host header is missing or names a host this service does not serve.",
-            instance=scope["path"],
-            request_id=str(scope.get("state", {}).get("request_id", "")),
         )
-        await ProblemResponse(body, status_code=400)(scope, receive, send)
 
 
 class SecurityHeadersMiddleware:
@@ -69,13 +77,7 @@ class SecurityHeadersMiddleware:
 
     def __init__(self, app: ASGIApp, *, hsts_max_age: int | None = None) -> None:
         self.app = app
-        defaults = [
-            (b"x-content-type-options", b"nosniff"),
-            (b"x-frame-options", b"DENY"),
-            (b"referrer-policy", b"no-referrer"),
-            (b"content-security-policy", API_CONTENT_SECURITY_POLICY.encode()),
-            (b"cache-control", b"no-store"),
-        ]
+        defaults = list(SECURITY_HEADERS)
         if hsts_max_age is not None:
             value = f"max-age={hsts_max_age}; includeSubDomains"
             defaults.append((b"strict-transport-security", value.encode()))
@@ -105,14 +107,9 @@ class _RefusedPreflight(Response):
         self.detail = detail
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = problem_body(
-            status=400,
-            code="cors_refused",
-            detail=self.detail,
-            instance=scope["path"],
-            request_id=str(scope.get("state", {}).get("request_id", "")),
+        await send_problem(
+            scope, receive, send, status=400, code="cors_refused", detail=self.detail
         )
-        await ProblemResponse(body, status_code=400)(scope, receive, send)
 
 
 class ProblemCORSMiddleware(CORSMiddleware):

@@ -1,19 +1,25 @@
 """Rate limits: named policies whose values come from settings, counted in shared storage.
 
 Built on the `limits` library's async API with a moving window, so a limit of N lets
-exactly N requests through in any window. The storage is chosen by URI (`memory://` keeps
-the counts in this process; a shared store makes replicas count together).
+exactly N requests through in any window. The storage comes from `core.stores` (this
+process, or a Redis that makes replicas count together). When it cannot be reached, a
+request goes through uncounted with a warning, or gets 503 with RATE_LIMIT_FAIL_OPEN=false.
 """
 
 import math
 import time
 from dataclasses import dataclass
 
+import structlog
 from limits import RateLimitItem, parse
+from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
-from limits.storage import storage_from_string
+from limits.errors import StorageError
 
+from {{ cookiecutter.package_name }}.core.errors import ServiceUnavailable
 from {{ cookiecutter.package_name }}.settings import Settings
+
+logger = structlog.get_logger(__name__)
 
 # Each policy's limit is the setting `rate_limit_<name>`, e.g. RATE_LIMIT_LOGIN=10/minute.
 POLICY_NAMES = ("default", "login", "login_failures", "register", "refresh", "password_change")
@@ -40,10 +46,15 @@ class Verdict:
     allowed: bool
     remaining: int
     reset_seconds: int
+    # False when the storage could not be reached and the request went through uncounted.
+    counted: bool = True
 
     @property
     def headers(self) -> dict[str, str]:
-        """The `RateLimit-Policy` and `RateLimit` headers, plus `Retry-After` when refused."""
+        """The `RateLimit-Policy` and `RateLimit` headers, plus `Retry-After` when refused;
+        none when nothing was counted."""
+        if not self.counted:
+            return {}
         headers = {
             "RateLimit-Policy": self.policy.header,
             "RateLimit": f'"{self.policy.name}";r={self.remaining};t={self.reset_seconds}',
@@ -56,10 +67,9 @@ class Verdict:
 class RateLimiter:
     """The application's policies and their counters, built once at startup."""
 
-    def __init__(self, settings: Settings) -> None:
-        uri = settings.rate_limit_storage_uri
-        self._storage = storage_from_string(uri if uri.startswith("async+") else f"async+{uri}")
-        self._window = MovingWindowRateLimiter(self._storage)
+    def __init__(self, settings: Settings, storage: Storage) -> None:
+        self._window = MovingWindowRateLimiter(storage)
+        self._fail_open = settings.rate_limit_fail_open
         self.policies = {
             name: Policy(name, parse(getattr(settings, f"rate_limit_{name}")))
             for name in POLICY_NAMES
@@ -67,17 +77,42 @@ class RateLimiter:
 
     async def hit(self, policy: Policy, key: str) -> Verdict:
         """Count one request by `key` against `policy`."""
-        allowed = await self._window.hit(policy.limit, policy.name, key)
-        return await self._verdict(policy, key, allowed=allowed)
+        try:
+            allowed = await self._window.hit(policy.limit, policy.name, key)
+            return await self._verdict(policy, key, allowed=allowed)
+        except StorageError as error:
+            return self._uncounted(policy, error)
 
     async def check(self, policy: Policy, key: str) -> Verdict:
         """Whether `key` may make another request under `policy`, counting nothing."""
-        allowed = await self._window.test(policy.limit, policy.name, key)
-        return await self._verdict(policy, key, allowed=allowed)
+        try:
+            allowed = await self._window.test(policy.limit, policy.name, key)
+            return await self._verdict(policy, key, allowed=allowed)
+        except StorageError as error:
+            return self._uncounted(policy, error)
 
     async def clear(self, policy: Policy, key: str) -> None:
         """Forget what `key` has used of `policy`."""
-        await self._window.clear(policy.limit, policy.name, key)
+        try:
+            await self._window.clear(policy.limit, policy.name, key)
+        except StorageError as error:
+            self._uncounted(policy, error)
+
+    def _uncounted(self, policy: Policy, error: StorageError) -> Verdict:
+        """Let the request through uncounted (fail open), or refuse it with 503."""
+        cause = error.storage_error
+        logger.warning(
+            "rate_limit_storage_unavailable",
+            policy=policy.name,
+            fail_open=self._fail_open,
+            error=f"{type(cause).__name__}: {cause}",
+        )
+        if not self._fail_open:
+            raise ServiceUnavailable(
+                "Rate limits cannot be checked right now; retry shortly.",
+                code="rate_limit_unavailable",
+            ) from error
+        return Verdict(policy, allowed=True, remaining=0, reset_seconds=0, counted=False)
 
     async def _verdict(self, policy: Policy, key: str, *, allowed: bool) -> Verdict:
         reset_at, remaining = await self._window.get_window_stats(policy.limit, policy.name, key)

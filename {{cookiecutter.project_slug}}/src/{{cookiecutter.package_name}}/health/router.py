@@ -29,12 +29,15 @@ async def live() -> HealthStatus:
 
 @router.get("/ready", summary="Readiness probe", responses=problem_responses(503))
 async def ready(database: DatabaseDep) -> HealthStatus:
-    """Answers 200 once the database completes a round trip, 503 while it cannot."""
+    """Answers 200 while the database serves its migrated schema; 503 while it is
+    unreachable, its pool is exhausted, or its file or tables are missing."""
     try:
         await database.ping()
     except (SQLAlchemyError, OSError) as error:
-        logger.warning("readiness_failed", error=type(error).__name__)
+        reason = getattr(error, "orig", None) or error
+        logger.warning("readiness_failed", error=type(error).__name__, reason=str(reason))
         raise ServiceUnavailable(
-            "The database is unreachable.", code="database_unavailable"
+            "The database is unreachable, or lacks its migrated schema.",
+            code="database_unavailable",
         ) from error
     return HealthStatus()

@@ -6,11 +6,16 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from {{ cookiecutter.package_name }}.auth.dependencies import CurrentPrincipal, require
 from {{ cookiecutter.package_name }}.auth.permissions import Permission
+from {{ cookiecutter.package_name }}.core.cache import CacheDep
 from {{ cookiecutter.package_name }}.core.db import SessionDep
 from {{ cookiecutter.package_name }}.core.openapi import BODY_ERRORS, problem_responses
 from {{ cookiecutter.package_name }}.core.pagination import Page, PageParamsDep
 from {{ cookiecutter.package_name }}.items import service
-from {{ cookiecutter.package_name }}.items.dependencies import ItemOr404, OwnerScope
+from {{ cookiecutter.package_name }}.items.dependencies import (
+    CachedItemOr404,
+    ItemOr404,
+    OwnerScope,
+)
 from {{ cookiecutter.package_name }}.items.models import Item
 from {{ cookiecutter.package_name }}.items.schemas import (
     ItemCreate,
@@ -69,9 +74,9 @@ async def list_items(
     dependencies=[CanRead],
     responses=problem_responses(404, 422),
 )
-async def get_item(item: ItemOr404) -> ItemRead:
+async def get_item(item: CachedItemOr404) -> ItemRead:
     """Return one of the caller's items; another user's item is a 404."""
-    return ItemRead.model_validate(item)
+    return item
 
 
 @router.patch(
@@ -80,9 +85,11 @@ async def get_item(item: ItemOr404) -> ItemRead:
     dependencies=[CanWrite],
     responses=problem_responses(*BODY_ERRORS, 404, 409),
 )
-async def update_item(item: ItemOr404, data: ItemUpdate, session: SessionDep) -> ItemRead:
+async def update_item(
+    item: ItemOr404, data: ItemUpdate, session: SessionDep, cache: CacheDep
+) -> ItemRead:
     """Change the fields sent; fields left out keep their values."""
-    updated: Item = await service.update_item(session, item, data)
+    updated: Item = await service.update_item(session, cache, item, data)
     return ItemRead.model_validate(updated)
 
 
@@ -94,6 +101,6 @@ async def update_item(item: ItemOr404, data: ItemUpdate, session: SessionDep) ->
     dependencies=[CanWrite],
     responses=problem_responses(404, 422),
 )
-async def delete_item(item: ItemOr404, session: SessionDep) -> None:
+async def delete_item(item: ItemOr404, session: SessionDep, cache: CacheDep) -> None:
     """Delete an item for good."""
-    await service.delete_item(session, item)
+    await service.delete_item(session, cache, item)

@@ -1,10 +1,15 @@
-"""Item use cases. Knows nothing of HTTP: takes a session and schemas, raises domain errors."""
+"""Item use cases. Knows nothing of HTTP: takes a session and schemas, raises domain errors.
+
+Single items are read through the cache (`read_item`); every write to an item invalidates
+its entry.
+"""
 
 import uuid
 
 from sqlalchemy import ColumnElement, UnaryExpression
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from {{ cookiecutter.package_name }}.core.cache import Cache
 from {{ cookiecutter.package_name }}.core.errors import Conflict, NotFound
 from {{ cookiecutter.package_name }}.core.pagination import Page, PageParams
 from {{ cookiecutter.package_name }}.core.repository import Repository
@@ -38,9 +43,17 @@ def _name_taken(name: str) -> Conflict:
     return Conflict(f"The owner already has an item named {name!r}.", code="item_name_taken")
 
 
+def _not_found(item_id: uuid.UUID) -> NotFound:
+    return NotFound(f"Item {item_id} was not found.", code="item_not_found")
+
+
 def _owned_by(owner_id: uuid.UUID | None) -> list[ColumnElement[bool]]:
     """Filters limiting items to one owner; none when `owner_id` is None (every owner)."""
     return [] if owner_id is None else [Item.owner_id == owner_id]
+
+
+def _cache_key(item_id: uuid.UUID) -> str:
+    return f"item:{item_id}"
 
 
 async def get_item(
@@ -49,7 +62,25 @@ async def get_item(
     """The item with this id among `owner_id`'s; `NotFound` if there is none."""
     item = await Repository(session, Item).get(item_id, filters=_owned_by(owner_id))
     if item is None:
-        raise NotFound(f"Item {item_id} was not found.", code="item_not_found")
+        raise _not_found(item_id)
+    return item
+
+
+async def read_item(
+    session: AsyncSession, cache: Cache, item_id: uuid.UUID, *, owner_id: uuid.UUID | None
+) -> ItemRead:
+    """`get_item` as clients see the item, served from the cache when it holds it.
+
+    The cache holds each item once, for whoever asked first, so ownership is checked on
+    every read, cached or not: another owner's item stays `NotFound`.
+    """
+
+    async def load() -> ItemRead:
+        return ItemRead.model_validate(await get_item(session, item_id, owner_id=None))
+
+    item = await cache.get_or_load(_cache_key(item_id), ItemRead, load)
+    if owner_id is not None and item.owner_id != owner_id:
+        raise _not_found(item_id)
     return item
 
 
@@ -76,15 +107,18 @@ async def create_item(session: AsyncSession, data: ItemCreate, *, owner_id: uuid
         raise _name_taken(data.name) from error
 
 
-async def update_item(session: AsyncSession, item: Item, data: ItemUpdate) -> Item:
+async def update_item(session: AsyncSession, cache: Cache, item: Item, data: ItemUpdate) -> Item:
     """Apply the fields sent in `data`; `Conflict` if the new name is taken."""
     changes = data.model_dump(exclude_unset=True)
     try:
-        return await Repository(session, Item).update(item, changes)
+        updated = await Repository(session, Item).update(item, changes)
     except Conflict as error:
         raise _name_taken(changes["name"]) from error
+    await cache.invalidate(_cache_key(item.id))
+    return updated
 
 
-async def delete_item(session: AsyncSession, item: Item) -> None:
+async def delete_item(session: AsyncSession, cache: Cache, item: Item) -> None:
     """Delete `item`."""
     await Repository(session, Item).delete(item)
+    await cache.invalidate(_cache_key(item.id))

@@ -1,0 +1,97 @@
+"""The service opens its SQLite file but never creates it, and notices when it goes away."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from httpx import AsyncClient
+
+from {{ cookiecutter.package_name }}.core.db import missing_database_file
+from {{ cookiecutter.package_name }}.settings import Settings
+from tests.conftest import ME_URL, SEEDED_ACCOUNTS, http_client, login, own_app
+from tests.problem_assertions import assert_problem, assert_unavailable
+
+# A failed connect leaves an aiosqlite thread to join once the application is closed.
+pytestmark = pytest.mark.usefixtures("failed_connections_settled")
+
+
+@contextmanager
+def moved_away(path: Path, *, leave_empty_database: bool = False) -> Iterator[None]:
+    """Moves the database file aside (leaving an empty database in its place), then back;
+    fails if anything else created a file in its place meanwhile."""
+    away = path.with_suffix(".away")
+    path.rename(away)
+    if leave_empty_database:
+        path.touch()  # a file of no bytes is an empty SQLite database
+    try:
+        yield
+    finally:
+        recreated = path.exists() and not leave_empty_database
+        path.unlink(missing_ok=True)
+        away.rename(path)
+    assert not recreated, f"a new database was created at {path}"
+
+
+async def test_the_service_never_creates_its_database(settings: Settings, tmp_path: Path) -> None:
+    missing = tmp_path / "never-created.db"
+    elsewhere = settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{missing}"})
+
+    async with own_app(elsewhere) as app, http_client(app) as client:
+        not_ready = await client.get("/health/ready")
+        refused = await login(client, SEEDED_ACCOUNTS["user"][0])
+
+    assert_problem(not_ready, 503, "database_unavailable")
+    assert_unavailable(refused)
+    assert not missing.exists()
+
+
+async def test_a_moved_file_is_503_until_it_is_back(
+    client: AsyncClient, database_file: Path
+) -> None:
+    assert (await client.get(ME_URL)).status_code == 200  # a pooled connection has it open
+
+    with moved_away(database_file):
+        not_ready = await client.get("/health/ready")
+        refused = await client.get(ME_URL)
+
+    assert_problem(not_ready, 503, "database_unavailable")
+    assert_unavailable(refused)
+    assert (await client.get("/health/ready")).status_code == 200
+    assert (await client.get(ME_URL)).status_code == 200
+
+
+async def test_a_file_without_its_tables_is_503_until_the_real_one_is_back(
+    client: AsyncClient, database_file: Path
+) -> None:
+    assert (await client.get(ME_URL)).status_code == 200
+
+    with moved_away(database_file, leave_empty_database=True):
+        not_ready = await client.get("/health/ready")
+        refused = await client.get(ME_URL)
+
+    assert_problem(not_ready, 503, "database_unavailable")
+    assert_unavailable(refused)
+    assert (await client.get("/health/ready")).status_code == 200
+    assert (await client.get(ME_URL)).status_code == 200
+
+
+async def test_the_busy_timeout_comes_from_the_settings(settings: Settings) -> None:
+    patient = settings.model_copy(update={"database_busy_timeout": 0.25})
+
+    async with own_app(patient) as app, app.state.database.engine.connect() as connection:
+        busy_timeout_ms = (await connection.exec_driver_sql("PRAGMA busy_timeout")).scalar()
+
+    assert busy_timeout_ms == 250
+
+
+def test_missing_database_file_names_only_an_absent_sqlite_file(
+    database_file: Path, tmp_path: Path
+) -> None:
+    def missing(url: str) -> Path | None:
+        return missing_database_file(Settings(_env_file=None, database_url=url))
+
+    assert missing(f"sqlite+aiosqlite:///{tmp_path / 'absent.db'}") == tmp_path / "absent.db"
+    assert missing(f"sqlite+aiosqlite:///{database_file}") is None
+    assert missing("sqlite+aiosqlite:///:memory:") is None
+    assert missing("postgresql+asyncpg://app@db/app") is None

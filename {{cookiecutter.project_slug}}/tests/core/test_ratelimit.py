@@ -1,0 +1,80 @@
+"""Rate limits when their counts cannot be reached: through uncounted, or 503 when configured."""
+
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from httpx import AsyncClient
+from limits.aio.storage import MemoryStorage
+from limits.errors import StorageError
+
+from {{ cookiecutter.package_name }}.core.errors import ServiceUnavailable
+from {{ cookiecutter.package_name }}.core.ratelimit import RateLimiter
+from {{ cookiecutter.package_name }}.settings import Settings
+from tests.conftest import ME_URL, logged_events
+from tests.problem_assertions import assert_problem
+
+
+class UnreachableStorage(MemoryStorage):
+    """Counts no one can reach: every call fails as it does when the server is down."""
+
+    async def acquire_entry(self, *args: Any, **kwargs: Any) -> bool:
+        raise StorageError(ConnectionRefusedError("Connection refused"))
+
+    async def get_moving_window(self, *args: Any, **kwargs: Any) -> tuple[float, int]:
+        raise StorageError(ConnectionRefusedError("Connection refused"))
+
+    async def clear(self, *args: Any, **kwargs: Any) -> None:
+        raise StorageError(ConnectionRefusedError("Connection refused"))
+
+
+def unreachable_limiter(settings: Settings, *, fail_open: bool) -> RateLimiter:
+    """A rate limiter on counts it cannot reach."""
+    configured = settings.model_copy(update={"rate_limit_fail_open": fail_open})
+    return RateLimiter(configured, UnreachableStorage())
+
+
+@pytest.mark.usefixtures("app")  # logs as the service does
+async def test_failing_open_lets_requests_through_uncounted_with_a_warning(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    limiter = unreachable_limiter(settings, fail_open=True)
+    policy = limiter.policies["login"]
+
+    with caplog.at_level("WARNING"):
+        verdicts = [await limiter.hit(policy, "k"), await limiter.check(policy, "k")]
+        await limiter.clear(policy, "k")
+
+    assert [(verdict.allowed, verdict.counted) for verdict in verdicts] == [(True, False)] * 2
+    assert verdicts[0].headers == {}
+    events = logged_events(caplog, "ratelimit")
+    assert [event["event"] for event in events] == ["rate_limit_storage_unavailable"] * 3
+    assert events[0]["policy"] == "login"
+    assert events[0]["fail_open"] is True
+    assert events[0]["error"] == "ConnectionRefusedError: Connection refused"
+
+
+async def test_failing_closed_refuses_every_use_with_503(settings: Settings) -> None:
+    limiter = unreachable_limiter(settings, fail_open=False)
+    policy = limiter.policies["default"]
+
+    for use in (limiter.hit, limiter.check, limiter.clear):
+        with pytest.raises(ServiceUnavailable) as caught:
+            await use(policy, "k")
+        assert caught.value.code == "rate_limit_unavailable"
+
+
+@pytest.mark.parametrize("fail_open", [True, False])
+async def test_an_api_request_answers_either_way(
+    app: FastAPI, client: AsyncClient, settings: Settings, fail_open: bool
+) -> None:
+    app.state.rate_limiter = unreachable_limiter(settings, fail_open=fail_open)
+
+    response = await client.get(ME_URL)
+
+    if fail_open:
+        assert response.status_code == 200
+        assert "ratelimit" not in response.headers
+    else:
+        assert_problem(response, 503, "rate_limit_unavailable")
+        assert response.headers["retry-after"]

@@ -1,0 +1,201 @@
+"""Redis: counts and cache entries that every instance shares, on one pool; and a service that
+keeps answering while Redis is down. Runs against the Redis the settings name (REDIS_URL)."""
+
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from httpx import AsyncClient
+from redis.asyncio import Redis
+
+from {{ cookiecutter.package_name }}.application import create_app
+from {{ cookiecutter.package_name }}.core.cache import CacheStats
+from {{ cookiecutter.package_name }}.core.redis import RedisStores
+from {{ cookiecutter.package_name }}.core.stores import Stores, open_stores
+from {{ cookiecutter.package_name }}.settings import Settings
+from tests.conftest import ME_URL, PASSWORD, Account, http_client, logged_events, login, own_app
+from tests.problem_assertions import assert_problem
+
+ITEMS_URL = "/api/v1/items"
+
+
+@pytest.fixture
+async def redis(settings: Settings) -> AsyncIterator[Redis]:
+    """A client of the tests' Redis, to look at what the service stored."""
+    assert settings.redis_url is not None, "set REDIS_URL to run the Redis tests"
+    client = Redis.from_url(str(settings.redis_url))
+    yield client
+    await client.aclose()
+
+
+def unreachable(settings: Settings) -> Settings:
+    """`settings` with REDIS_URL on a local port where nothing listens."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{port}/0"})
+
+
+def client_of(app: FastAPI, account: Account) -> AsyncClient:
+    """A client of `app` that sends `account`'s access token."""
+    token = account.tokens["access_token"]
+    return http_client(app, headers={"Authorization": f"Bearer {token}"})
+
+
+async def connections_named(redis: Redis, name: str) -> int:
+    """How many connections to Redis carry the client name `name`."""
+    clients: list[dict[str, Any]] = await redis.client_list()
+    return sum(client["name"] == name for client in clients)
+
+
+async def test_limits_and_cache_share_one_pool_built_from_settings(
+    settings: Settings, redis: Redis
+) -> None:
+    stores: Stores = open_stores(settings)
+    assert isinstance(stores, RedisStores)
+    name = settings.redis_key_prefix.rstrip(":")
+
+    await stores.rate_limits.incr("counted", expiry=60)
+    await stores.cache.put("entry", b"value", 60)
+    open_connections = await connections_named(redis, name)
+    await stores.close()
+
+    assert open_connections == 1
+    assert await connections_named(redis, name) == 0
+    assert stores.pool.max_connections == settings.redis_pool_size
+    options = stores.pool.connection_kwargs
+    assert options["socket_timeout"] == settings.redis_socket_timeout_seconds
+    assert options["socket_connect_timeout"] == settings.redis_connect_timeout_seconds
+
+
+async def test_cache_entries_live_under_the_prefix_and_expire_in_redis(
+    user: Account, settings: Settings, redis: Redis
+) -> None:
+    item = (await user.client.post(ITEMS_URL, json={"name": "Mug", "price_cents": 1})).json()
+
+    await user.client.get(f"{ITEMS_URL}/{item['id']}")
+
+    key = f"{settings.redis_key_prefix}cache:item:{item['id']}"
+    assert 0 < await redis.pttl(key) <= settings.cache_ttl_seconds * 1000
+    stored = await redis.get(key)
+    assert isinstance(stored, bytes)
+    assert stored.decode() == (await user.client.get(f"{ITEMS_URL}/{item['id']}")).text
+
+
+async def test_rate_limits_count_under_the_prefix(
+    user: Account, settings: Settings, redis: Redis
+) -> None:
+    await user.client.get(ME_URL)
+
+    keys = [key async for key in redis.scan_iter(match=f"{settings.redis_key_prefix}limits:*")]
+    assert len(keys) == 1
+    assert f"/default/user:{user.id}/".encode() in keys[0]
+
+
+async def test_two_instances_let_exactly_the_limit_through_between_them(
+    settings: Settings, user: Account
+) -> None:
+    low = settings.model_copy(update={"rate_limit_default": "3/minute"})
+    async with (
+        own_app(low) as first,
+        own_app(low) as second,
+        client_of(first, user) as one,
+        client_of(second, user) as two,
+    ):
+        answers = [(await client.get(ME_URL)).status_code for client in (one, two) * 3]
+
+    assert answers == [200, 200, 200, 429, 429, 429]
+
+
+async def test_a_change_through_one_instance_reaches_the_others_cache(
+    settings: Settings, user: Account
+) -> None:
+    async with (
+        own_app(settings) as first,
+        own_app(settings) as second,
+        client_of(first, user) as writer,
+        client_of(second, user) as reader,
+    ):
+        item = (await writer.post(ITEMS_URL, json={"name": "Mug", "price_cents": 1})).json()
+        target = f"{ITEMS_URL}/{item['id']}"
+        await reader.get(target)
+        await writer.patch(target, json={"price_cents": 2})
+        after = await reader.get(target)
+
+    assert after.json()["price_cents"] == 2
+
+
+class TestWithoutRedis:
+    """REDIS_URL names a port where nothing listens."""
+
+    @pytest.fixture
+    def settings(self, settings: Settings) -> Settings:
+        return unreachable(settings)
+
+    async def test_the_service_answers_and_limits_fail_open(
+        self, app: FastAPI, user: Account, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        with caplog.at_level("WARNING"):
+            created = await user.client.post(ITEMS_URL, json={"name": "Mug", "price_cents": 1})
+            target = f"{ITEMS_URL}/{created.json()['id']}"
+            read = [await user.client.get(target) for _ in range(2)]
+            changed = await user.client.patch(target, json={"price_cents": 2})
+            deleted = await user.client.delete(target)
+            logged_in = await login(user.client, user.email, PASSWORD)
+
+        answers = [created, *read, changed, deleted, logged_in]
+        assert [answer.status_code for answer in answers] == [201, 200, 200, 200, 204, 200]
+        assert not any("ratelimit" in answer.headers for answer in answers)
+        stats: CacheStats = app.state.cache.stats
+        assert (stats.hits, stats.errors) == (0, 4)  # two reads, two invalidations
+        events = logged_events(caplog)
+        limits = [event for event in events if event["event"] == "rate_limit_storage_unavailable"]
+        assert [event["policy"] for event in limits[:2]] == ["default", "default"]
+        assert all(event["fail_open"] is True for event in limits)
+        assert "Connect" in limits[0]["error"]
+        cache = [event["operation"] for event in events if event["event"] == "cache_unavailable"]
+        assert cache == ["get", "get", "invalidate", "invalidate"]
+
+    async def test_limits_fail_closed_when_configured(
+        self, settings: Settings, user: Account
+    ) -> None:
+        closed = settings.model_copy(update={"rate_limit_fail_open": False})
+        async with own_app(closed) as app, client_of(app, user) as client:
+            response = await client.get(ME_URL)
+
+        assert_problem(response, 503, "rate_limit_unavailable")
+        assert response.headers["retry-after"]
+
+
+async def test_clearing_deletes_only_the_keys_under_the_prefix(
+    settings: Settings, redis: Redis
+) -> None:
+    # Glob characters in the prefix are taken literally; more keys than one batch deletes.
+    odd = settings.model_copy(update={"redis_key_prefix": f"{settings.redis_key_prefix}[a]*"})
+    stores = open_stores(odd)
+    await redis.mset({f"{odd.redis_key_prefix}key-{number}": b"" for number in range(600)})
+    await stores.cache.put("entry", b"value", 60)
+    neighbour = f"{settings.redis_key_prefix}a-neighbour"
+    await redis.set(neighbour, b"kept", px=60_000)
+
+    await stores.cache.clear()
+    entry_left = await redis.exists(f"{odd.redis_key_prefix}cache:entry")
+    await stores.clear()
+    await stores.close()
+
+    assert entry_left == 0
+    assert [key async for key in redis.scan_iter(match=f"{settings.redis_key_prefix}*")] == [
+        neighbour.encode()
+    ]
+
+
+async def test_shutdown_closes_the_pool(settings: Settings, redis: Redis) -> None:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app), http_client(app) as client:
+        await client.get(ITEMS_URL)
+        during = await connections_named(redis, settings.redis_key_prefix.rstrip(":"))
+
+    assert during == 1
+    assert await connections_named(redis, settings.redis_key_prefix.rstrip(":")) == 0

@@ -1,0 +1,101 @@
+"""A database that cannot serve now answers 503 with `Retry-After`; a bug still answers 500."""
+
+import sqlite3
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from httpx import AsyncClient
+from sqlalchemy import text
+from sqlalchemy.exc import InterfaceError, ProgrammingError
+
+from {{ cookiecutter.package_name }}.core.db import SessionDep
+from {{ cookiecutter.package_name }}.core.unavailable import is_unavailable
+from {{ cookiecutter.package_name }}.settings import Settings
+from tests.conftest import ME_URL, http_client, settings_for
+from tests.problem_assertions import assert_problem, assert_unavailable
+
+ITEMS_URL = "/api/v1/items"
+ITEM = {"name": "lamp", "price_cents": 1999, "quantity": 1}
+
+
+@pytest.fixture
+def settings(database_file: Path) -> Settings:
+    """One pooled connection, and waits short enough to run out quickly."""
+    return settings_for(database_file).model_copy(
+        update={
+            "database_pool_size": 1,
+            "database_max_overflow": 0,
+            "database_pool_timeout": 0.1,
+            "database_busy_timeout": 0.1,
+        }
+    )
+
+
+async def test_an_exhausted_pool_is_503_until_a_connection_is_free(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    async with app.state.database.engine.connect():  # the only connection
+        exhausted = await client.get(ME_URL)
+        not_ready = await client.get("/health/ready")
+
+    assert_unavailable(exhausted)
+    assert_problem(not_ready, 503, "database_unavailable")
+    assert (await client.get(ME_URL)).status_code == 200
+
+
+async def test_a_write_locked_past_the_busy_timeout_is_503_until_the_lock_is_gone(
+    client: AsyncClient, database_file: Path
+) -> None:
+    other_writer = sqlite3.connect(database_file, isolation_level=None)
+    other_writer.execute("BEGIN IMMEDIATE")
+    try:
+        locked = await client.post(ITEMS_URL, json=ITEM)
+    finally:
+        other_writer.execute("ROLLBACK")
+        other_writer.close()
+
+    assert_unavailable(locked)
+    assert (await client.post(ITEMS_URL, json=ITEM)).status_code == 201
+
+
+@pytest.fixture
+async def buggy_client(fresh_app: FastAPI, clients: AsyncExitStack) -> AsyncClient:
+    """A client of an application with routes that fail as code with a bug might."""
+
+    async def crash() -> None:
+        raise RuntimeError("a plain bug")
+
+    async def misspelt_sql(session: SessionDep) -> None:
+        await session.execute(text("SELEC 1"))
+
+    async def refused() -> None:
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    fresh_app.add_api_route("/crash", crash)
+    fresh_app.add_api_route("/misspelt-sql", misspelt_sql)
+    fresh_app.add_api_route("/refused", refused)
+    return await clients.enter_async_context(http_client(fresh_app))
+
+
+@pytest.mark.parametrize("path", ["/crash", "/misspelt-sql"])
+async def test_a_bug_is_still_a_500(buggy_client: AsyncClient, path: str) -> None:
+    response = await buggy_client.get(path)
+
+    assert_problem(response, 500, "internal_error")
+    assert "retry-after" not in response.headers
+
+
+async def test_a_refused_connection_is_503(buggy_client: AsyncClient) -> None:
+    assert_unavailable(await buggy_client.get("/refused"))
+
+
+def test_any_error_that_dropped_the_connection_counts_as_unavailable() -> None:
+    # Such errors come from a server going away (PostgreSQL's drivers raise InterfaceError
+    # on a closed connection), which SQLite cannot be made to do.
+    dropped = InterfaceError("SELECT 1", None, Exception("closed"), connection_invalidated=True)
+    misused = ProgrammingError("SELECT 1", None, Exception("wrong number of bindings"))
+
+    assert is_unavailable(dropped)
+    assert not is_unavailable(misused)
