@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 # Answers are keyed as text (a yes/no option's as "True" and "False"); "{package_name}"
 # stands for the import package's folder.
 MANIFEST: dict[str, dict[str, list[str]]] = {
-    "database": {"sqlite": []},
+    "database": {"sqlite": [], "postgresql": []},
     "redis": {
         "True": ["src/{package_name}/core/redis.py", "tests/core/test_redis.py"],
         "False": [],
@@ -42,6 +42,25 @@ MIN_PYTHON = (3, 11)
 # The Redis a service baked with Redis tests against, unless REDIS_URL names another; the
 # same default as `redis_url` in the service's pytest settings.
 TEST_REDIS_URL = "redis://127.0.0.1:6379/0"
+# Likewise the PostgreSQL server of a service baked with it (its pytest `database_url`).
+TEST_POSTGRESQL_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+
+
+@dataclass(frozen=True)
+class TestServer:
+    """A server the baked tests of one answer need, found through an environment variable."""
+
+    name: str
+    variable: str
+    default_url: str
+    default_port: int
+
+
+# (option, answer as text) -> the server the service's tests then need.
+TEST_SERVERS = {
+    ("redis", "True"): TestServer("Redis", "REDIS_URL", TEST_REDIS_URL, 6379),
+    ("database", "postgresql"): TestServer("PostgreSQL", "DATABASE_URL", TEST_POSTGRESQL_URL, 5432),
+}
 
 
 class SetupError(RuntimeError):
@@ -247,24 +266,35 @@ def offline_message(slug: str, reason: str) -> str:
     )
 
 
-def redis_answers(url: str, timeout: float = 1.0) -> bool:
-    """Whether anything accepts connections where the Redis URL `url` points."""
+def server_answers(url: str, default_port: int, timeout: float = 1.0) -> bool:
+    """Whether anything accepts connections where `url` points."""
     parts = urlsplit(url)
     try:
         with socket.create_connection(
-            (parts.hostname or "127.0.0.1", parts.port or 6379), timeout=timeout
+            (parts.hostname or "127.0.0.1", parts.port or default_port), timeout=timeout
         ):
             return True
     except OSError:
         return False
 
 
-def missing_redis_message(slug: str, url: str) -> str:
-    """The one paragraph shown when the tests of a service baked with Redis cannot run."""
+def absent_test_server(context: Mapping[str, object]) -> tuple[TestServer, str] | None:
+    """The first server the service's tests need that does not answer, with its URL."""
+    for (option, answer), server in TEST_SERVERS.items():
+        if str(context.get(option)) != answer:
+            continue
+        url = os.environ.get(server.variable, server.default_url)
+        if not server_answers(url, server.default_port):
+            return server, url
+    return None
+
+
+def missing_server_message(slug: str, server: TestServer, url: str) -> str:
+    """The one paragraph shown when the service's tests need a server that is not there."""
     return (
-        f"{slug}'s tests need Redis and nothing answers at {url}, so they were not run. "
-        "The project is complete; start Redis (e.g. `docker run -d -p 6379:6379 redis`) or "
-        f"point REDIS_URL at one, then run `cd {slug} && uv run pytest`."
+        f"{slug}'s tests need {server.name} and nothing answers at {url}, so they were not "
+        f"run. The project is complete; start {server.name} or point {server.variable} at "
+        f"one, then run `cd {slug} && uv run pytest`."
     )
 
 
@@ -335,9 +365,9 @@ def main(context: Mapping[str, object], root: Path) -> int:
         return 0
     test_now = is_yes(context["run_tests"])
     command = install_for_tests(context, root) if test_now else None
-    redis_url = os.environ.get("REDIS_URL", TEST_REDIS_URL)
-    if command is not None and is_yes(context["redis"]) and not redis_answers(redis_url):
-        print(missing_redis_message(slug, redis_url))
+    absent = absent_test_server(context) if command is not None else None
+    if absent is not None:
+        print(missing_server_message(slug, *absent))
         command = None
     # After the install, so the first commit holds the lock file uv just wrote.
     if is_yes(context["init_git"]):

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Mapping
 
 SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13")
-SUPPORTED_DATABASES = ("sqlite",)
+SUPPORTED_DATABASES = ("sqlite", "postgresql")
 
 # Top-level modules a baked service imports; a package with one of these names would shadow it.
 SERVICE_IMPORTS = frozenset(

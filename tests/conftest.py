@@ -30,6 +30,9 @@ OPTION_SETS: dict[str, dict[str, Any]] = {
     "python-3.13": {"python_version": "3.13", "project_name": "Ledger"},
     # Rate limits and the cache in Redis; the baked tests use the Redis at REDIS_URL.
     "redis": {"redis": True},
+    # PostgreSQL through asyncpg; the baked tests use the server at DATABASE_URL.
+    "postgresql": {"database": "postgresql"},
+    "postgresql-redis": {"database": "postgresql", "redis": True},
 }
 NO_SETUP = {"run_tests": False, "init_git": False}
 

@@ -89,6 +89,26 @@ def test_python_version_drives_image_and_ci_but_pins_no_local_python(
 
 
 @pytest.mark.parametrize("option_set", OPTION_SETS)
+def test_database_sets_the_driver_default_url_and_ci_service(
+    bake: Callable[..., Path], option_set: str
+) -> None:
+    project = bake(option_set)
+    database = OPTION_SETS[option_set].get("database", COOKIECUTTER_JSON["database"][0])
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    dependencies = pyproject["project"]["dependencies"]
+    settings = (project / ".env.example").read_text(encoding="utf-8").splitlines()
+    workflow = (project / ".github/workflows/ci.yml").read_text(encoding="utf-8")
+    on_postgresql = database == "postgresql"
+
+    assert any(name.startswith("asyncpg>") for name in dependencies) is on_postgresql
+    assert any(name.startswith("aiosqlite>") for name in dependencies) is not on_postgresql
+    assert ("database_url" in pyproject["tool"]["pytest"]["ini_options"]) is on_postgresql
+    url_prefix = "DATABASE_URL=postgresql+asyncpg://" if on_postgresql else "DATABASE_URL=sqlite"
+    assert any(line.startswith(url_prefix) for line in settings)
+    assert ("image: postgres:" in workflow) is on_postgresql
+
+
+@pytest.mark.parametrize("option_set", OPTION_SETS)
 def test_redis_brings_its_module_dependency_and_settings_only_when_chosen(
     bake: Callable[..., Path], option_set: str
 ) -> None:
@@ -137,7 +157,7 @@ def redis_keys(service_env: Path) -> set[str]:
 
 
 # The sets whose code differs; the others change only names, which the lint covers.
-@pytest.mark.parametrize("option_set", ["defaults", "redis"])
+@pytest.mark.parametrize("option_set", ["defaults", "redis", "postgresql", "postgresql-redis"])
 def test_baked_tests_pass_with_full_coverage_gate(
     bake: Callable[..., Path], service_env: Path, option_set: str
 ) -> None:

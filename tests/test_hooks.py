@@ -339,17 +339,34 @@ def test_main_skips_setup_when_asked(
     assert capsys.readouterr().out == ""
 
 
-def test_main_leaves_the_tests_of_a_redis_bake_when_no_redis_answers(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    "case",
+    [
+        ({"redis": True}, "REDIS_URL", "redis://127.0.0.1:{port}/0", "Redis"),
+        (
+            {"database": "postgresql"},
+            "DATABASE_URL",
+            "postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres",
+            "PostgreSQL",
+        ),
+    ],
+)
+def test_main_leaves_the_tests_when_the_server_they_need_is_absent(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    case: tuple[dict[str, Any], str, str, str],
 ) -> None:
+    answer, variable, url, name = case
     command = _tiny_project(_project(tmp_path), "assert False")
     monkeypatch.setattr(post_gen, "install", lambda root, python: command)
-    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{_closed_port()}/0")
+    absent = url.format(port=_closed_port())
+    monkeypatch.setenv(variable, absent)
 
-    assert post_gen.main(_context(redis=True), tmp_path) == 0
+    assert post_gen.main(_context(**answer), tmp_path) == 0
 
     out = capsys.readouterr().out
-    assert "orders-service's tests need Redis and nothing answers at redis://127.0.0.1:" in out
+    assert f"orders-service's tests need {name} and nothing answers at {absent}" in out
     assert "uv run pytest" in out
 
 
@@ -361,11 +378,11 @@ def _closed_port() -> int:
     return port
 
 
-def test_redis_probe_tells_a_listening_port_from_a_closed_one() -> None:
+def test_the_server_probe_tells_a_listening_port_from_a_closed_one() -> None:
     with socket.create_server(("127.0.0.1", 0)) as server:
         port = server.getsockname()[1]
-        assert post_gen.redis_answers(f"redis://127.0.0.1:{port}/0") is True
-    assert post_gen.redis_answers(f"redis://127.0.0.1:{_closed_port()}/0") is False
+        assert post_gen.server_answers(f"redis://127.0.0.1:{port}/0", 6379) is True
+    assert post_gen.server_answers(f"redis://127.0.0.1:{_closed_port()}/0", 6379) is False
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,12 @@
-"""Fixtures: every test gets its own copy of a seeded SQLite database, its own app and clients.
+"""Fixtures: every test gets a seeded database of its own, its own app and clients.
 
 The schema and three accounts (two users and an administrator, each with an open session) are
-built once per run into a template file; each test copies that file, so tests are isolated
-without paying for migrations, password hashing or logins every time.
+built once per run into a template SQLite file; each test copies that file, so tests are
+isolated without paying for migrations, password hashing or logins every time.
+
+When DATABASE_URL names a PostgreSQL server (`database_url` in the pytest settings is the
+default), the run builds the same schema and accounts into a database of its own on that
+server instead, and puts its rows back after each test (`tests/server_database.py`).
 """
 
 import asyncio
@@ -27,10 +31,10 @@ from alembic.script import ScriptDirectory
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient, Response
 from pydantic import SecretStr
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, make_url
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 
 from {{ cookiecutter.package_name }}.application import bind_settings, create_app
 from {{ cookiecutter.package_name }}.auth import service as auth_service
@@ -46,6 +50,7 @@ from {{ cookiecutter.package_name }}.core.stores import open_stores
 from {{ cookiecutter.package_name }}.models import Base
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.users.schemas import UserRegister
+from tests import server_database
 
 TEST_SECRET = "a-test-only-signing-key-long-enough-for-every-hmac-algorithm-0123"
 PASSWORD = "correct-horse-battery"
@@ -63,8 +68,12 @@ SEEDED_ACCOUNTS = {
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """`redis_url` in the pytest settings: the Redis the tests use, if the service has one."""
+    """`redis_url` and `database_url` in the pytest settings: the Redis and the database
+    server the tests use, if the service has them."""
     parser.addini("redis_url", "Redis for the tests, unless REDIS_URL names another", default="")
+    parser.addini(
+        "database_url", "PostgreSQL for the tests, unless DATABASE_URL names another", default=""
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -82,6 +91,11 @@ def pytest_configure(config: pytest.Config) -> None:
     # Read from the environment like every setting; pytest's `redis_url` is the default.
     if redis_url := config.getini("redis_url"):
         os.environ.setdefault("REDIS_URL", redis_url)
+    if database_url := config.getini("database_url"):
+        os.environ.setdefault("DATABASE_URL", database_url)
+    config.addinivalue_line(
+        "markers", "only_on(backend): run the test only on this database (sqlite, postgresql)"
+    )
     gc.freeze()
     gc.set_threshold(50_000, 20, 50)
     gc.enable()
@@ -90,6 +104,29 @@ def pytest_configure(config: pytest.Config) -> None:
         cpus = sorted(os.sched_getaffinity(0))
         with suppress(OSError):  # a sandbox may not allow it
             os.sched_setaffinity(0, {cpus[os.getpid() % len(cpus)]})
+
+
+def database_server() -> str | None:
+    """The PostgreSQL server DATABASE_URL names, or None: the tests then use SQLite files."""
+    url = os.environ.get("DATABASE_URL", "")
+    return url if url and make_url(url).get_backend_name() == "postgresql" else None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Skip the tests marked for the other database."""
+    backend = "sqlite" if database_server() is None else "postgresql"
+    for item in items:
+        marker = item.get_closest_marker("only_on")
+        if marker is not None and marker.args[0] != backend:
+            item.add_marker(pytest.mark.skip(reason=f"{marker.args[0]} only"))
+
+
+@dataclass(frozen=True)
+class DatabaseForTest:
+    """The database a test runs on: its URL, and a name unique to the test."""
+
+    url: str
+    name: str
 
 
 @functools.cache
@@ -114,14 +151,19 @@ def _test_settings() -> Settings:
     )
 
 
-def settings_for(database: Path) -> Settings:
-    """Settings for a test database file, with Redis keys named after it; no `.env` is read."""
+def settings_for(database: DatabaseForTest) -> Settings:
+    """Settings for a test database, with Redis keys named after it; no `.env` is read."""
     return _test_settings().model_copy(
         update={
-            "database_url": f"sqlite+aiosqlite:///{database}",
-            "redis_key_prefix": f"{REDIS_RUN_PREFIX}{database.stem}:",
+            "database_url": database.url,
+            "redis_key_prefix": f"{REDIS_RUN_PREFIX}{database.name}:",
         }
     )
+
+
+def sqlite_database(path: Path) -> DatabaseForTest:
+    """The SQLite file at `path`, named after it."""
+    return DatabaseForTest(f"sqlite+aiosqlite:///{path}", path.stem)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -184,6 +226,8 @@ def database_directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
 @pytest.fixture(scope="session")
 def template_database(database_directory: Path) -> tuple[Path, dict[str, SeededAccount]]:
     """The schema and the seeded accounts, built once; each test gets a copy."""
+    if database_server() is not None:
+        pytest.skip("needs a SQLite file")
     path = database_directory / "template.db"
     engine = create_engine(f"sqlite:///{path}")
     Base.metadata.create_all(engine)
@@ -191,14 +235,51 @@ def template_database(database_directory: Path) -> tuple[Path, dict[str, SeededA
         scripts = ScriptDirectory.from_config(Config(ALEMBIC_INI))
         MigrationContext.configure(connection).stamp(scripts, "head")
     engine.dispose()
-    return path, asyncio.run(_seed(settings_for(path)))
+    return path, asyncio.run(_seed(settings_for(sqlite_database(path))))
+
+
+@pytest.fixture(scope="session")
+def run_database() -> Iterator[tuple[str, dict[str, SeededAccount]]]:
+    """On PostgreSQL: the run's own database with the schema and the seeded accounts, its
+    rows kept aside for `seed.reset()`; dropped after the run."""
+    server = database_server()
+    assert server is not None, "run_database needs DATABASE_URL to name a PostgreSQL"
+    url = server_database.create_database(server)
+    try:
+        seeded = asyncio.run(_seed_server(url))
+        yield url, seeded
+    finally:
+        server_database.drop_database(server, url)
+
+
+async def _seed_server(url: str) -> dict[str, SeededAccount]:
+    engine = create_async_engine(url, poolclass=NullPool)
+    scripts = ScriptDirectory.from_config(Config(ALEMBIC_INI))
+    async with engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+        await connection.run_sync(
+            lambda sync: MigrationContext.configure(sync).stamp(scripts, "head")
+        )
+    seeded = await _seed(settings_for(DatabaseForTest(url, "seed")))
+    async with engine.begin() as connection:
+        await server_database.keep_seed(connection)
+    await engine.dispose()
+    return seeded
+
+
+@pytest.fixture(scope="session")
+def seeded_accounts(request: pytest.FixtureRequest) -> dict[str, SeededAccount]:
+    """The seeded accounts, by fixture name, in whichever template the run uses."""
+    template = "template_database" if database_server() is None else "run_database"
+    accounts: dict[str, SeededAccount] = request.getfixturevalue(template)[1]
+    return accounts
 
 
 @pytest.fixture
 def database_file(
     database_directory: Path, template_database: tuple[Path, dict[str, SeededAccount]]
 ) -> Iterator[Path]:
-    """The test's own copy of the template database, deleted afterwards."""
+    """The test's own copy of the template database, deleted afterwards; SQLite only."""
     path = database_directory / f"{uuid.uuid4().hex}.db"
     shutil.copyfile(template_database[0], path)
     yield path
@@ -207,23 +288,65 @@ def database_file(
 
 
 @pytest.fixture
-def settings(database_file: Path) -> Settings:
+def test_database(request: pytest.FixtureRequest) -> DatabaseForTest:
+    """The test's own database: a copy of the template file, or the run's PostgreSQL database
+    put back to the seeded rows after the test."""
+    server = database_server()
+    if server is None:
+        return sqlite_database(request.getfixturevalue("database_file"))
+    request.getfixturevalue("reset_after_test")
+    return DatabaseForTest(request.getfixturevalue("run_database")[0], uuid.uuid4().hex)
+
+
+@pytest.fixture
+async def reset_after_test(shared_database: "SwitchingDatabase") -> AsyncIterator[None]:
+    """After the test, the run's PostgreSQL database holds the seeded rows again."""
+    yield
+    async with shared_database.engine.begin() as connection:
+        await connection.exec_driver_sql(server_database.RESET)
+    await shared_database.dispose()
+
+
+def missing_database(settings: Settings) -> str:
+    """A URL like the one `settings` name, of a database that does not exist."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        return f"sqlite+aiosqlite:///{Path(str(url.database)).parent / 'missing-dir' / 'x.db'}"
+    return url.set(database="test_missing").render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def empty_database(tmp_path: Path) -> Iterator[str]:
+    """The URL of a database with nothing in it: a SQLite file not yet created, or a new
+    PostgreSQL database, dropped afterwards."""
+    server = database_server()
+    if server is None:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+        return
+    url = server_database.create_database(server, "_empty")
+    yield url
+    server_database.drop_database(server, url)
+
+
+@pytest.fixture
+def settings(test_database: DatabaseForTest) -> Settings:
     """Settings for one test, on its own database."""
-    return settings_for(database_file)
+    return settings_for(test_database)
 
 
 class SwitchingDatabase(Database):
-    """One engine for the whole run; its new connections open `file`, the current test's.
+    """One engine for the whole run; its new connections open `current`, the current test's
+    SQLite file. (On PostgreSQL every test uses the run's database: nothing switches.)
 
     A new engine per test would initialize its dialect and build its pool again; emptying this
     pool after each test instead saves about 3 ms a test.
     """
 
-    def __init__(self, settings: Settings, file: Path) -> None:
+    def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
-        self.file = file
-        self.named_file = str(file)  # the file `settings` name
-        event.listen(self.engine.sync_engine, "do_connect", self._open_file)
+        self.named = self.current = str(make_url(settings.database_url).database)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine.sync_engine, "do_connect", self._open_file)
 
     def _open_file(
         self,
@@ -233,17 +356,21 @@ class SwitchingDatabase(Database):
         cparams: dict[str, Any],
     ) -> None:
         # Only the path: the service's own hook made the argument a read-write SQLite URI.
-        cargs[0] = cargs[0].replace(self.named_file, str(self.file))
+        cargs[0] = cargs[0].replace(self.named, self.current)
 
 
 @pytest.fixture(scope="session")
-def no_database(database_directory: Path) -> Path:
-    """A database file SQLite cannot open; shared objects point at it between tests."""
-    return database_directory / "no-test-is-running" / "none.db"
+def no_database(request: pytest.FixtureRequest) -> DatabaseForTest:
+    """Where shared objects point between tests: a SQLite file that cannot be opened, or the
+    run's PostgreSQL database."""
+    if database_server() is not None:
+        return DatabaseForTest(request.getfixturevalue("run_database")[0], "shared")
+    directory: Path = request.getfixturevalue("database_directory")
+    return sqlite_database(directory / "no-test-is-running" / "none.db")
 
 
 @pytest.fixture(scope="session")
-def shared_app(no_database: Path) -> FastAPI:
+def shared_app(no_database: DatabaseForTest) -> FastAPI:
     """The application the tests share, since building one costs tens of milliseconds.
 
     `app` binds it to each test's settings and database.
@@ -252,9 +379,9 @@ def shared_app(no_database: Path) -> FastAPI:
 
 
 @pytest.fixture(scope="session")
-def shared_database(no_database: Path) -> SwitchingDatabase:
-    """The database object of the shared application, pointed at each test's file."""
-    return SwitchingDatabase(settings_for(no_database), no_database)
+def shared_database(no_database: DatabaseForTest) -> SwitchingDatabase:
+    """The database object of the shared application, pointed at each test's database."""
+    return SwitchingDatabase(settings_for(no_database))
 
 
 @asynccontextmanager
@@ -272,8 +399,7 @@ async def own_app(settings: Settings) -> AsyncIterator[FastAPI]:
 async def app(
     shared_app: FastAPI,
     shared_database: SwitchingDatabase,
-    no_database: Path,
-    database_file: Path,
+    test_database: DatabaseForTest,
     settings: Settings,
 ) -> AsyncIterator[FastAPI]:
     """The application on the test's database and settings.
@@ -282,20 +408,20 @@ async def app(
     built from theirs. Dependency overrides last for the test only; to add routes, use
     `fresh_app`.
     """
-    if settings != settings_for(database_file):
+    if settings != settings_for(test_database):
         async with own_app(settings) as application:
             yield application
         return
     # Tests of the CLI or of other settings configure logging their own way; start afresh.
     configure_logging(settings)
     routes = list(shared_app.router.routes)
-    shared_database.file = database_file
+    shared_database.current = str(make_url(settings.database_url).database)
     bind_settings(shared_app, settings, shared_database)
     yield shared_app
     shared_app.dependency_overrides.clear()
     await shared_database.dispose()
     await shared_app.state.stores.close()
-    shared_database.file = no_database
+    shared_database.current = shared_database.named
     assert shared_app.router.routes == routes, "add routes to `fresh_app`, not to `app`"
 
 
@@ -367,9 +493,9 @@ def _seeded_account_fixture(name: str, description: str) -> Any:
     async def fixture(
         app: FastAPI,
         clients: AsyncExitStack,
-        template_database: tuple[Path, dict[str, SeededAccount]],
+        seeded_accounts: dict[str, SeededAccount],
     ) -> Account:
-        seeded = template_database[1][name]
+        seeded = seeded_accounts[name]
         stored_session = AuthSession(
             id=seeded.session_id, user_id=seeded.id, current_refresh_id=seeded.refresh_id
         )

@@ -12,14 +12,15 @@ import uvicorn
 from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.server import HardenedHttpToolsProtocol
 from {{ cookiecutter.package_name }}.settings import get_settings
+from tests.conftest import DatabaseForTest
 
 
 @pytest.fixture
-def use_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Path], None]]:
-    """Points the CLI's settings at a SQLite file."""
+def use_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
+    """Points the CLI's settings at a database URL."""
 
-    def use(path: Path) -> None:
-        monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{path}")
+    def use(url: str) -> None:
+        monkeypatch.setenv("DATABASE_URL", url)
         get_settings.cache_clear()
 
     yield use
@@ -34,9 +35,11 @@ def test_openapi_prints_the_document(capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_serve_runs_uvicorn_hardened_on_the_fast_loop(
-    monkeypatch: pytest.MonkeyPatch, use_database: Callable[[Path], None], database_file: Path
+    monkeypatch: pytest.MonkeyPatch,
+    use_database: Callable[[str], None],
+    test_database: DatabaseForTest,
 ) -> None:
-    use_database(database_file)
+    use_database(test_database.url)
     calls: list[tuple[str, dict[str, Any]]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append((app, options)))
 
@@ -49,11 +52,12 @@ def test_serve_runs_uvicorn_hardened_on_the_fast_loop(
     assert (options["access_log"], options["server_header"]) == (False, False)
 
 
+@pytest.mark.only_on("sqlite")
 def test_serve_refuses_to_start_without_its_database_file(
-    monkeypatch: pytest.MonkeyPatch, use_database: Callable[[Path], None], tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, use_database: Callable[[str], None], tmp_path: Path
 ) -> None:
     missing = tmp_path / "missing.db"
-    use_database(missing)
+    use_database(f"sqlite+aiosqlite:///{missing}")
     monkeypatch.setattr(uvicorn, "run", lambda *_, **__: pytest.fail("the server started"))
 
     with pytest.raises(SystemExit) as exited:

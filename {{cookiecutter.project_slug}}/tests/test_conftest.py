@@ -1,21 +1,19 @@
 """The shared fixtures: a module that overrides `settings` gets an application built from them."""
 
-from pathlib import Path
-
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 
 from {{ cookiecutter.package_name }}.settings import Settings
-from tests.conftest import settings_for
+from tests.conftest import DatabaseForTest, settings_for
 from tests.problem_assertions import assert_problem
 
 SMALL_BODY = 16
 
 
 @pytest.fixture
-def settings(database_file: Path) -> Settings:
-    return settings_for(database_file).model_copy(update={"max_body_size": SMALL_BODY})
+def settings(test_database: DatabaseForTest) -> Settings:
+    return settings_for(test_database).model_copy(update={"max_body_size": SMALL_BODY})
 
 
 async def test_overridden_settings_get_an_application_of_their_own(

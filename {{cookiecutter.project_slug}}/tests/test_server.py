@@ -19,7 +19,7 @@ from fastapi import FastAPI
 import {{ cookiecutter.package_name }} as package
 from {{ cookiecutter.package_name }}.server import server_options
 from {{ cookiecutter.package_name }}.settings import get_settings
-from tests.conftest import TEST_SECRET, settings_for
+from tests.conftest import TEST_SECRET, DatabaseForTest, settings_for
 
 # Low, so that the tests see each limit quickly; the defaults are in settings.py.
 SERVER_SETTINGS = {
@@ -138,7 +138,7 @@ def _free_port() -> int:
 
 
 async def test_sigterm_finishes_in_flight_requests_and_leaves_stalled_ones(
-    database_file: Path,
+    test_database: DatabaseForTest,
 ) -> None:
     port = _free_port()
     env = {
@@ -148,8 +148,8 @@ async def test_sigterm_finishes_in_flight_requests_and_leaves_stalled_ones(
         "SERVER_GRACEFUL_SHUTDOWN_SECONDS": "2",
         "ENVIRONMENT": "test",
         "SECRET_KEY": TEST_SECRET,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{database_file}",
-        "REDIS_KEY_PREFIX": settings_for(database_file).redis_key_prefix,
+        "DATABASE_URL": test_database.url,
+        "REDIS_KEY_PREFIX": settings_for(test_database).redis_key_prefix,
         "ALLOWED_HOSTS": '["127.0.0.1"]',
         "PASSWORD_HASH_MEMORY_KIB": "64",
         "PASSWORD_HASH_TIME_COST": "1",

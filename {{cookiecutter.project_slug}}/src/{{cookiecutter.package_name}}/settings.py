@@ -13,6 +13,10 @@ Environment = Literal["development", "test", "staging", "production"]
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "please-change-me"})
 MIN_SECRET_BYTES = 32
 LOCAL_ENVIRONMENTS = ("development", "test")
+{%- if cookiecutter.database == "postgresql" %}
+# The local server the default DATABASE_URL names; deployments set DATABASE_URL.
+LOCAL_POSTGRESQL = "postgresql+asyncpg://postgres@127.0.0.1:5432"
+{%- endif %}
 
 
 def _is_weak(secret: str) -> bool:
@@ -41,7 +45,11 @@ class Settings(BaseSettings):
     environment: Environment = "development"
     secret_key: SecretStr = SecretStr("change-me")
 
+{%- if cookiecutter.database == "postgresql" %}
+    database_url: str = f"{LOCAL_POSTGRESQL}/{{ cookiecutter.package_name }}"
+{%- else %}
     database_url: str = "sqlite+aiosqlite:///./{{ cookiecutter.package_name }}.db"
+{%- endif %}
     database_echo: bool = False
     database_pool_size: PositiveInt = 5
     database_max_overflow: int = Field(default=10, ge=0)
@@ -50,6 +58,8 @@ class Settings(BaseSettings):
     database_pool_pre_ping: bool = True
     # SQLite: seconds a write waits for another connection's write lock before it fails.
     database_busy_timeout: float = Field(default=5.0, ge=0)
+    # PostgreSQL: milliseconds a statement may run before the server cancels it; 0 never.
+    database_statement_timeout_ms: int = Field(default=30_000, ge=0)
 
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     jwt_issuer: str = "{{ cookiecutter.project_slug }}"

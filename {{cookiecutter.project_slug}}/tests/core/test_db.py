@@ -1,4 +1,5 @@
-"""The service opens its SQLite file but never creates it, and notices when it goes away."""
+"""The service opens its SQLite file but never creates it, and notices when it goes away;
+its connections to PostgreSQL bound every statement's time."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,6 +34,7 @@ def moved_away(path: Path, *, leave_empty_database: bool = False) -> Iterator[No
     assert not recreated, f"a new database was created at {path}"
 
 
+@pytest.mark.only_on("sqlite")
 async def test_the_service_never_creates_its_database(settings: Settings, tmp_path: Path) -> None:
     missing = tmp_path / "never-created.db"
     elsewhere = settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{missing}"})
@@ -76,6 +78,7 @@ async def test_a_file_without_its_tables_is_503_until_the_real_one_is_back(
     assert (await client.get(ME_URL)).status_code == 200
 
 
+@pytest.mark.only_on("sqlite")
 async def test_the_busy_timeout_comes_from_the_settings(settings: Settings) -> None:
     patient = settings.model_copy(update={"database_busy_timeout": 0.25})
 
@@ -85,13 +88,24 @@ async def test_the_busy_timeout_comes_from_the_settings(settings: Settings) -> N
     assert busy_timeout_ms == 250
 
 
-def test_missing_database_file_names_only_an_absent_sqlite_file(
-    database_file: Path, tmp_path: Path
-) -> None:
+@pytest.mark.only_on("postgresql")
+async def test_the_statement_timeout_comes_from_the_settings(settings: Settings) -> None:
+    patient = settings.model_copy(update={"database_statement_timeout_ms": 250})
+
+    async with own_app(patient) as app, app.state.database.engine.connect() as connection:
+        statement_timeout = (await connection.exec_driver_sql("SHOW statement_timeout")).scalar()
+
+    assert statement_timeout == "250ms"
+
+
+def test_missing_database_file_names_only_an_absent_sqlite_file(tmp_path: Path) -> None:
     def missing(url: str) -> Path | None:
         return missing_database_file(Settings(_env_file=None, database_url=url))
 
+    present = tmp_path / "present.db"
+    present.touch()
+
     assert missing(f"sqlite+aiosqlite:///{tmp_path / 'absent.db'}") == tmp_path / "absent.db"
-    assert missing(f"sqlite+aiosqlite:///{database_file}") is None
+    assert missing(f"sqlite+aiosqlite:///{present}") is None
     assert missing("sqlite+aiosqlite:///:memory:") is None
     assert missing("postgresql+asyncpg://app@db/app") is None

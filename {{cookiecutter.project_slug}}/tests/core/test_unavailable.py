@@ -8,12 +8,14 @@ import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import text
-from sqlalchemy.exc import InterfaceError, ProgrammingError
+from sqlalchemy.exc import DBAPIError, InterfaceError, ProgrammingError
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from {{ cookiecutter.package_name }}.core.db import SessionDep
 from {{ cookiecutter.package_name }}.core.unavailable import is_unavailable
 from {{ cookiecutter.package_name }}.settings import Settings
-from tests.conftest import ME_URL, http_client, settings_for
+from tests.conftest import ME_URL, DatabaseForTest, http_client, settings_for
 from tests.problem_assertions import assert_problem, assert_unavailable
 
 ITEMS_URL = "/api/v1/items"
@@ -21,14 +23,15 @@ ITEM = {"name": "lamp", "price_cents": 1999, "quantity": 1}
 
 
 @pytest.fixture
-def settings(database_file: Path) -> Settings:
+def settings(test_database: DatabaseForTest) -> Settings:
     """One pooled connection, and waits short enough to run out quickly."""
-    return settings_for(database_file).model_copy(
+    return settings_for(test_database).model_copy(
         update={
             "database_pool_size": 1,
             "database_max_overflow": 0,
             "database_pool_timeout": 0.1,
             "database_busy_timeout": 0.1,
+            "database_statement_timeout_ms": 200,
         }
     )
 
@@ -45,6 +48,7 @@ async def test_an_exhausted_pool_is_503_until_a_connection_is_free(
     assert (await client.get(ME_URL)).status_code == 200
 
 
+@pytest.mark.only_on("sqlite")
 async def test_a_write_locked_past_the_busy_timeout_is_503_until_the_lock_is_gone(
     client: AsyncClient, database_file: Path
 ) -> None:
@@ -57,6 +61,21 @@ async def test_a_write_locked_past_the_busy_timeout_is_503_until_the_lock_is_gon
         other_writer.close()
 
     assert_unavailable(locked)
+    assert (await client.post(ITEMS_URL, json=ITEM)).status_code == 201
+
+
+@pytest.mark.only_on("postgresql")
+async def test_a_write_blocked_past_the_statement_timeout_is_503_until_the_lock_is_gone(
+    client: AsyncClient, settings: Settings
+) -> None:
+    other = create_async_engine(settings.database_url, poolclass=NullPool)
+    async with other.connect() as other_writer:
+        await other_writer.exec_driver_sql("LOCK TABLE items IN EXCLUSIVE MODE")
+        blocked = await client.post(ITEMS_URL, json=ITEM)
+        await other_writer.rollback()
+    await other.dispose()
+
+    assert_unavailable(blocked)
     assert (await client.post(ITEMS_URL, json=ITEM)).status_code == 201
 
 
@@ -99,3 +118,26 @@ def test_any_error_that_dropped_the_connection_counts_as_unavailable() -> None:
 
     assert is_unavailable(dropped)
     assert not is_unavailable(misused)
+
+
+@pytest.mark.parametrize(
+    ("sqlstate", "unavailable"),
+    [
+        ("08006", True),  # connection failure
+        ("53300", True),  # too many connections
+        ("57014", True),  # statement cancelled, as at the statement timeout
+        ("57P01", True),  # the server is shutting down
+        ("58030", True),  # I/O error
+        ("3D000", True),  # the database does not exist
+        ("23505", False),  # a unique violation: the request's fault
+        ("42P01", False),  # an unknown table: a bug or a missing migration
+        (None, False),
+    ],
+)
+def test_sqlstates_that_say_the_server_cannot_serve_count_as_unavailable(
+    sqlstate: str | None, unavailable: bool
+) -> None:
+    driver_error = Exception("from the driver")
+    driver_error.sqlstate = sqlstate  # type: ignore[attr-defined]
+
+    assert is_unavailable(DBAPIError("SELECT 1", None, driver_error)) is unavailable

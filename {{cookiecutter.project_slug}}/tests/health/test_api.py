@@ -1,14 +1,13 @@
 """Liveness and readiness."""
 
-import sqlite3
-from pathlib import Path
-
 import pytest
 from httpx import AsyncClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from {{ cookiecutter.package_name }}.application import create_app
 from {{ cookiecutter.package_name }}.settings import Settings
-from tests.conftest import http_client, own_app
+from tests.conftest import http_client, missing_database, own_app
 from tests.problem_assertions import assert_problem
 
 
@@ -27,12 +26,8 @@ async def test_ready_is_200_when_the_database_answers(client: AsyncClient) -> No
 
 
 @pytest.mark.usefixtures("failed_connections_settled")
-async def test_ready_is_503_when_the_database_is_unreachable(
-    settings: Settings, tmp_path: Path
-) -> None:
-    unreachable = settings.model_copy(
-        update={"database_url": f"sqlite+aiosqlite:///{tmp_path / 'missing-dir' / 'x.db'}"}
-    )
+async def test_ready_is_503_when_the_database_is_unreachable(settings: Settings) -> None:
+    unreachable = settings.model_copy(update={"database_url": missing_database(settings)})
     async with own_app(unreachable) as app, http_client(app) as client:
         response = await client.get("/health/ready")
 
@@ -41,11 +36,10 @@ async def test_ready_is_503_when_the_database_is_unreachable(
 
 
 async def test_ready_is_503_when_the_schema_has_no_alembic_revision(
-    client: AsyncClient, database_file: Path
+    client: AsyncClient, session: AsyncSession
 ) -> None:
-    with sqlite3.connect(database_file) as connection:
-        connection.execute("DELETE FROM alembic_version")  # as `alembic downgrade base` leaves it
-    connection.close()
+    await session.execute(text("DELETE FROM alembic_version"))  # as `downgrade base` leaves it
+    await session.commit()
 
     response = await client.get("/health/ready")
 

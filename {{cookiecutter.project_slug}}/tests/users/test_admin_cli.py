@@ -4,12 +4,13 @@ import getpass
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.settings import Settings, get_settings
 from {{ cookiecutter.package_name }}.users.models import User
+from tests.server_database import run_on
 
 
 @pytest.fixture
@@ -20,20 +21,17 @@ def environment(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator
     monkeypatch.setenv("PASSWORD_HASH_TIME_COST", "1")
     monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
     get_settings.cache_clear()
-    yield settings.database_url.replace("+aiosqlite", "")
+    yield settings.database_url
     get_settings.cache_clear()
 
 
 EMAIL = "ops@example.com"
 
 
-def stored_users(sync_url: str) -> list[User]:
+def stored_users(url: str) -> list[User]:
     """Users created by these tests (the template database holds seeded accounts too)."""
-    engine = create_engine(sync_url)
-    with Session(engine) as session:
-        users = list(session.scalars(select(User).where(User.email == EMAIL)))
-    engine.dispose()
-    return users
+    query = select(User).where(User.email == EMAIL)
+    return run_on(url, lambda connection: list(Session(connection).scalars(query)))
 
 
 def test_creates_an_admin_with_the_password_from_the_environment(

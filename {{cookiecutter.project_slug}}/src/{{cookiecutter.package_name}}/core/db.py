@@ -103,6 +103,10 @@ def create_engine(settings: Settings, *, create_missing_file: bool = False) -> A
         "pool_timeout": settings.database_pool_timeout,
         "pool_recycle": settings.database_pool_recycle,
     }
+    if make_url(settings.database_url).get_driver_name() == "asyncpg":
+        # Set once per connection at connect time, so that no statement runs unbounded.
+        timeout = str(settings.database_statement_timeout_ms)
+        options["connect_args"] = {"server_settings": {"statement_timeout": timeout}}
     engine = create_async_engine(settings.database_url, **options)
     if engine.dialect.name == "sqlite":
         mode = "rwc" if create_missing_file else "rw"
