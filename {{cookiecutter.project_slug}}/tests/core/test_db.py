@@ -48,27 +48,13 @@ async def test_the_service_never_creates_its_database(settings: Settings, tmp_pa
     assert not missing.exists()
 
 
-async def test_a_moved_file_is_503_until_it_is_back(
-    client: AsyncClient, database_file: Path
+@pytest.mark.parametrize("leave_empty_database", [False, True], ids=["moved", "emptied"])
+async def test_a_moved_or_emptied_file_is_503_until_the_real_one_is_back(
+    client: AsyncClient, database_file: Path, leave_empty_database: bool
 ) -> None:
     assert (await client.get(ME_URL)).status_code == 200  # a pooled connection has it open
 
-    with moved_away(database_file):
-        not_ready = await client.get("/health/ready")
-        refused = await client.get(ME_URL)
-
-    assert_problem(not_ready, 503, "database_unavailable")
-    assert_unavailable(refused)
-    assert (await client.get("/health/ready")).status_code == 200
-    assert (await client.get(ME_URL)).status_code == 200
-
-
-async def test_a_file_without_its_tables_is_503_until_the_real_one_is_back(
-    client: AsyncClient, database_file: Path
-) -> None:
-    assert (await client.get(ME_URL)).status_code == 200
-
-    with moved_away(database_file, leave_empty_database=True):
+    with moved_away(database_file, leave_empty_database=leave_empty_database):
         not_ready = await client.get("/health/ready")
         refused = await client.get(ME_URL)
 
