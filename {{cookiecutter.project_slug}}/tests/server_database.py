@@ -58,12 +58,18 @@ def drop_database(server_url: str, url: str) -> None:
     _administer(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _administer(server_url: str, statement: str) -> None:
+def empty_schema(url: str) -> None:
+    """Drop everything in the database `url` names: a new database costs a fifth of a second."""
+    _administer(url, "DROP SCHEMA public CASCADE", "CREATE SCHEMA public")
+
+
+def _administer(url: str, *statements: str) -> None:
     async def run() -> None:
-        engine = create_async_engine(server_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+        engine = create_async_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
         try:
             async with engine.connect() as connection:
-                await connection.exec_driver_sql(statement)
+                for statement in statements:
+                    await connection.exec_driver_sql(statement)
         finally:
             await engine.dispose()
 
