@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, ProgrammingError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
@@ -15,7 +15,13 @@ from sqlalchemy.pool import NullPool
 from {{ cookiecutter.package_name }}.core.db import SessionDep
 from {{ cookiecutter.package_name }}.core.unavailable import is_unavailable
 from {{ cookiecutter.package_name }}.settings import Settings
-from tests.conftest import ME_URL, DatabaseForTest, http_client, settings_for
+from tests.conftest import (
+    ME_URL,
+    DatabaseForTest,
+    database_server,
+    http_client,
+    settings_for,
+)
 from tests.problem_assertions import assert_problem, assert_unavailable
 
 ITEMS_URL = "/api/v1/items"
@@ -77,6 +83,33 @@ async def test_a_write_blocked_past_the_statement_timeout_is_503_until_the_lock_
 
     assert_unavailable(blocked)
     assert (await client.post(ITEMS_URL, json=ITEM)).status_code == 201
+
+
+@pytest.mark.only_on("postgresql")
+async def test_killed_connections_and_a_closed_database_are_503_until_it_reopens(
+    app: FastAPI, client: AsyncClient, settings: Settings
+) -> None:
+    async with app.state.database.engine.connect() as pooled:  # the pool's only connection
+        backend = (await pooled.exec_driver_sql("SELECT pg_backend_pid()")).scalar_one()
+    name = make_url(settings.database_url).database
+    server = database_server()  # a database cannot close itself to connections
+    assert server is not None
+    admin = create_async_engine(server, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as operator:
+        await operator.exec_driver_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        try:
+            await operator.exec_driver_sql(f"SELECT pg_terminate_backend({backend})")
+            killed = await client.get(ME_URL)
+            refused = await client.get(ME_URL)
+            not_ready = await client.get("/health/ready")
+        finally:
+            await operator.exec_driver_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+    await admin.dispose()
+
+    assert_unavailable(killed)
+    assert_unavailable(refused)  # SQLSTATE 55000, at connect time
+    assert_problem(not_ready, 503, "database_unavailable")
+    assert (await client.get(ME_URL)).status_code == 200
 
 
 @pytest.fixture

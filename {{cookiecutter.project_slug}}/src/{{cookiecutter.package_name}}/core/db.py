@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import event, make_url, text
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, ExceptionContext
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -78,6 +78,18 @@ def _refuse_moved_file(
         raise DisconnectionError(f"{opened[0]} was moved, replaced or deleted")
 
 
+def _connect_failure_is_a_disconnect(context: ExceptionContext) -> None:
+    """Mark an error raised while opening a connection as a disconnect, whatever its code.
+
+    No connection means the database cannot serve now, be it down, closed to connections
+    (PostgreSQL's SQLSTATE 55000) or refusing the credentials; `core.unavailable` then
+    answers 503 rather than mistaking the code for a bug in the request. A failed pre-ping
+    is left to the pool, which opens a new connection instead.
+    """
+    if context.connection is None and not context.is_pre_ping:
+        context.is_disconnect = True
+
+
 def missing_database_file(settings: Settings) -> Path | None:
     """The SQLite file `DATABASE_URL` names, if nothing is there; None otherwise."""
     url = make_url(settings.database_url)
@@ -108,6 +120,7 @@ def create_engine(settings: Settings, *, create_missing_file: bool = False) -> A
         timeout = str(settings.database_statement_timeout_ms)
         options["connect_args"] = {"server_settings": {"statement_timeout": timeout}}
     engine = create_async_engine(settings.database_url, **options)
+    event.listen(engine.sync_engine, "handle_error", _connect_failure_is_a_disconnect)
     if engine.dialect.name == "sqlite":
         mode = "rwc" if create_missing_file else "rw"
         opener = _sqlite_opener(settings.database_busy_timeout, mode)

@@ -1,7 +1,8 @@
 """Which failures mean the database cannot serve now (a 503) rather than a bug (a 500).
 
 - The pool's `TimeoutError`: every connection stayed busy for `DATABASE_POOL_TIMEOUT`.
-- Any DBAPI error after which SQLAlchemy invalidated the connection: the connection died.
+- Any DBAPI error after which SQLAlchemy invalidated the connection: the connection died,
+  or could not be opened at all (`core.db` marks every failure to connect so).
 - An `OperationalError`, which PEP 249 reserves for the database's operation rather than the
   program's: unreachable, refusing connections, locked past `DATABASE_BUSY_TIMEOUT`, a file
   that cannot be opened or has lost its tables.
