@@ -10,13 +10,15 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.conftest import run
 
+# Time to stop after SIGTERM: the default graceful shutdown (20 s) and a margin.
+SHUTDOWN_SECONDS = 25
 ACCOUNT = {"email": "ada@example.com", "password": "correct-horse-battery", "full_name": "Ada"}
 
 
@@ -36,68 +38,103 @@ def free_port() -> int:
         return port
 
 
-def get(url: str) -> tuple[int, str]:
-    """GET `url`; the status and body, errors included."""
+def request(
+    method: str, url: str, body: bytes = b"", content_type: str = "", token: str = ""
+) -> tuple[int, str]:
+    """Send one request; the status and body, errors included."""
+    headers = {"Content-Type": content_type} if content_type else {}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    outgoing = urllib.request.Request(url, data=body or None, headers=headers, method=method)  # noqa: S310
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(outgoing, timeout=5) as response:  # noqa: S310 - loopback only
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
 
 
+def get(url: str, token: str = "") -> tuple[int, str]:
+    """GET `url`; the status and body, errors included."""
+    return request("GET", url, token=token)
+
+
 def post(url: str, body: bytes, content_type: str, token: str = "") -> tuple[int, str]:
-    """POST `body` to `url`; the status and body."""
-    headers = {"Content-Type": content_type}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
-    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback only
-        return response.status, response.read().decode()
+    """POST `body` to `url`; the status and body, errors included."""
+    return request("POST", url, body, content_type, token)
 
 
-def register(base: str) -> None:
-    """Register `ACCOUNT` with the service at `base`."""
-    post(f"{base}/api/v1/auth/register", json.dumps(ACCOUNT).encode(), "application/json")
+def register(base: str, account: dict[str, str] = ACCOUNT) -> None:
+    """Register `account` with the service at `base`."""
+    post(f"{base}/api/v1/auth/register", json.dumps(account).encode(), "application/json")
 
 
-def register_and_login(base: str) -> str:
-    """Register `ACCOUNT` and return an access token for it."""
-    register(base)
-    form = urllib.parse.urlencode({"username": ACCOUNT["email"], "password": ACCOUNT["password"]})
-    _, tokens = post(
+def register_and_login(base: str, account: dict[str, str] = ACCOUNT) -> str:
+    """Register `account` and return an access token for it."""
+    register(base, account)
+    form = urllib.parse.urlencode({"username": account["email"], "password": account["password"]})
+    status, tokens = post(
         f"{base}/api/v1/auth/login", form.encode(), "application/x-www-form-urlencoded"
     )
+    assert status == 200, tokens
     token: str = json.loads(tokens)["access_token"]
     return token
 
 
-@contextmanager
-def serving(project: Path, service_env: Path, workdir: Path) -> Iterator[Served]:
-    """Migrate a fresh database, start `<package> serve`, stop it on exit."""
-    package = next((project / "src").iterdir()).name
-    env = {
+def service_environment(project: Path, **settings: str) -> dict[str, str]:
+    """The environment a baked service runs in here, with `settings` (name: value) added."""
+    return {
         **os.environ,
         "PYTHONPATH": str(project / "src"),
-        "DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'served.db'}",
         "LOG_JSON": "true",  # the bake's own .env asks for readable lines
+        **settings,
     }
+
+
+def migrate(project: Path, service_env: Path, env: Mapping[str, str]) -> None:
+    """Bring the database `env` names to the latest revision."""
     run([str(service_env / "alembic"), "upgrade", "head"], project, env)
-    port = str(free_port())
-    served = Served(base=f"http://127.0.0.1:{port}", log=workdir / "server.log")
-    command = [str(service_env / "python"), "-m", package, "serve", "--port", port]
-    with served.log.open("wb") as log_file:
-        server = subprocess.Popen(command, cwd=project, env=env, stdout=log_file, stderr=log_file)
+
+
+@contextmanager
+def serve(
+    project: Path, service_env: Path, env: Mapping[str, str], logs: list[Path]
+) -> Iterator[list[Served]]:
+    """Run `<package> serve` once for each of `logs`, each on a free port, until the block
+    ends; then send each SIGTERM and check that it stops within its graceful-shutdown time."""
+    package = next((project / "src").iterdir()).name
+    with ExitStack() as stack:
+        started: list[tuple[subprocess.Popen[bytes], Served]] = []
+        for log in logs:
+            port = str(free_port())
+            command = [str(service_env / "python"), "-m", package, "serve", "--port", port]
+            log_file = stack.enter_context(log.open("wb"))
+            server = subprocess.Popen(
+                command, cwd=project, env=env, stdout=log_file, stderr=log_file
+            )
+            stack.callback(server.wait, timeout=SHUTDOWN_SECONDS)
+            stack.callback(server.terminate)
+            started.append((server, Served(base=f"http://127.0.0.1:{port}", log=log)))
+        for server, served in started:
+            _until_live(server, served)
+        yield [served for _, served in started]
+
+
+def _until_live(server: subprocess.Popen[bytes], served: Served) -> None:
+    deadline = time.monotonic() + 30
+    while True:
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    get(f"{served.base}/health/live")
-                    break
-                except OSError:
-                    assert server.poll() is None, served.log.read_text()
-                    assert time.monotonic() < deadline, "server did not start"
-                    time.sleep(0.1)
-            yield served
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+            get(f"{served.base}/health/live")
+            return
+        except OSError:
+            assert server.poll() is None, served.log.read_text()
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.1)
+
+
+@contextmanager
+def serving(project: Path, service_env: Path, workdir: Path) -> Iterator[Served]:
+    """Migrate a fresh SQLite database, start `<package> serve`, stop it on exit."""
+    env = service_environment(project, DATABASE_URL=f"sqlite+aiosqlite:///{workdir / 'served.db'}")
+    migrate(project, service_env, env)
+    with serve(project, service_env, env, [workdir / "server.log"]) as (served,):
+        yield served
