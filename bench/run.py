@@ -1,0 +1,492 @@
+"""The benchmark harness: bake, install, serve and load the service and its baselines.
+
+`uv run python -m bench` (README, "Benchmarks") bakes the default set and the
+`postgresql-redis` set through the real hook (which installs each and runs its tests),
+times each baked suite, migrates and seeds each service, starts each with its production
+serve command, and drives every route with wrk, alternating round by round with two
+baselines (`bench/baselines.py`) so that the machine's drift cancels out. Every figure is
+reported with its ratio to its baseline; results go to `bench/results/<date>.json` and `.md`.
+`--quick` runs one short round, as the template's suite does to check that the harness works.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+RESULTS = TEMPLATE / "bench" / "results"
+POSTGRESQL_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432"
+REDIS_URL = "redis://127.0.0.1:6379/0"
+OPTION_SETS: dict[str, dict[str, str]] = {
+    "sqlite": {},
+    "postgresql-redis": {"database": "postgresql", "redis": "true"},
+}
+PACKAGE = "my_service"
+ACCOUNT = {"email": "bench@example.com", "password": "correct-horse-battery", "full_name": "B"}
+ITEM = {"name": "lamp", "price_cents": 1999, "quantity": 1}
+SEEDED_ITEMS = 40
+UNLIMITED = "1000000000/minute"
+OK = 200
+START_TIMEOUT_SECONDS = 60
+# Every rate-limit policy, raised out of the way: the runs measure the work, not the refusals.
+RATE_LIMITS = ["DEFAULT", "LOGIN", "LOGIN_FAILURES", "REGISTER", "REFRESH", "PASSWORD_CHANGE"]
+
+
+@dataclass(frozen=True)
+class Route:
+    """A request wrk sends, and the route of the stackless baseline it compares with."""
+
+    name: str
+    method: str
+    path: str
+    body: str = ""
+    content_type: str = ""
+    authenticated: bool = True
+
+
+ROUTES = [
+    Route("health/live", "GET", "/health/live", authenticated=False),
+    Route("users/me", "GET", "/api/v1/users/me"),
+    Route("items?limit=20", "GET", "/api/v1/items?limit=20"),
+    Route("items/{id}", "GET", "/api/v1/items/{item}"),
+    # `{n}` becomes a number unique to the request: an owner's item names are unique.
+    Route(
+        "POST items",
+        "POST",
+        "/api/v1/items",
+        json.dumps({**ITEM, "name": "item {n}"}),
+        "application/json",
+    ),
+    Route(
+        "login",
+        "POST",
+        "/api/v1/auth/login",
+        urllib.parse.urlencode({"username": ACCOUNT["email"], "password": ACCOUNT["password"]}),
+        "application/x-www-form-urlencoded",
+        authenticated=False,
+    ),
+]
+BARE = Route("bare /", "GET", "/", authenticated=False)
+
+
+# A wrk script tail that numbers each request's body, so that created names never repeat.
+NUMBERED_BODIES = """
+local count = 0
+local template = wrk.body
+request = function()
+  count = count + 1
+  return wrk.format(nil, nil, nil, (string.gsub(template, "{n}", "RUN-" .. count)))
+end
+"""
+
+
+@dataclass
+class Load:
+    """What one wrk run measured."""
+
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
+    non_2xx: int
+
+
+@dataclass
+class Report:
+    """Everything one invocation measured."""
+
+    started: str
+    machine: dict[str, Any]
+    settings: dict[str, Any]
+    services: dict[str, dict[str, Any]] = field(default_factory=dict)
+    loads: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+def run(command: list[str], cwd: Path, env: Mapping[str, str] | None = None) -> str:
+    """Run `command`; raise with its output when it fails."""
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout + done.stderr
+
+
+def request(
+    method: str, url: str, body: str = "", content_type: str = "", token: str = ""
+) -> tuple[int, str]:
+    """One request; its status and body."""
+    headers = {"Content-Type": content_type} if content_type else {}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = body.encode() or None
+    outgoing = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310
+    try:
+        with urllib.request.urlopen(outgoing, timeout=10) as response:  # noqa: S310 - loopback
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def free_port() -> int:
+    """A port nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def rss_mib(pid: int) -> float:
+    """The resident memory of process `pid`, in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+@dataclass
+class Served:
+    """A running server: where it listens, its process, and how long it took to answer."""
+
+    base: str
+    process: subprocess.Popen[bytes]
+    start_seconds: float
+
+
+@contextmanager
+def serving(
+    command: list[str], cwd: Path, env: Mapping[str, str], log: Path, probe: str = "/health/live"
+) -> Iterator[Served]:
+    """Start `command` with `{port}` filled in; yield once `probe` answers 200; stop it after."""
+    port = free_port()
+    started = time.perf_counter()
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [part.replace("{port}", str(port)) for part in command],
+            cwd=cwd,
+            env=env,
+            stdout=output,
+            stderr=output,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            while True:
+                try:
+                    if request("GET", base + probe)[0] == OK:
+                        break
+                except OSError:
+                    pass
+                if (
+                    process.poll() is not None
+                    or time.perf_counter() - started > START_TIMEOUT_SECONDS
+                ):
+                    raise RuntimeError(f"{command} did not start:\n{log.read_text()}")
+                time.sleep(0.01)
+            yield Served(base, process, time.perf_counter() - started)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def wrk(base: str, route: Route, token: str, item: str, *, seconds: int, connections: int) -> Load:
+    """Drive `route` with wrk for `seconds`; what it measured."""
+    script = Path(tempfile.mkstemp(suffix=".lua")[1])
+    headers = {"Content-Type": route.content_type} if route.content_type else {}
+    if route.authenticated:
+        headers["Authorization"] = f"Bearer {token}"
+    script.write_text(
+        f"wrk.method = {json.dumps(route.method)}\n"
+        f"wrk.body = {json.dumps(route.body)}\n"
+        + "".join(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n" for k, v in headers.items())
+        + (NUMBERED_BODIES.replace("RUN", uuid.uuid4().hex[:8]) if "{n}" in route.body else "")
+    )
+    try:
+        output = run(
+            [
+                "wrk",
+                "-t1",
+                f"-c{connections}",
+                f"-d{seconds}s",
+                "--latency",
+                "-s",
+                str(script),
+                base + route.path.replace("{item}", item),
+            ],
+            TEMPLATE,
+        )
+    finally:
+        script.unlink()
+    return parse_wrk(output)
+
+
+def parse_wrk(output: str) -> Load:
+    """The figures in wrk's `--latency` report."""
+
+    def millis(label: str) -> float:
+        match = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
+        if match is None:
+            return float("nan")
+        return float(match[1]) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[match[2]]
+
+    def count(pattern: str) -> int:
+        return sum(int(n) for n in re.findall(pattern, output))
+
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    total = re.search(r"(\d+) requests in", output)
+    return Load(
+        requests_per_second=float(rate[1]) if rate else 0.0,
+        p50_ms=millis("50%"),
+        p99_ms=millis("99%"),
+        requests=int(total[1]) if total else 0,
+        errors=count(r"(?:connect|read|write|timeout) (\d+)"),
+        non_2xx=count(r"Non-2xx or 3xx responses: (\d+)"),
+    )
+
+
+def bake(option_set: str, work: Path) -> tuple[Path, float, str]:
+    """Bake `option_set` through the real hook (install and tests); the project, the time
+    from start to green, and the hook's summary line."""
+    answers = [f"{key}={value}" for key, value in OPTION_SETS[option_set].items()]
+    output_dir = work / option_set
+    started = time.perf_counter()
+    cookiecutter = [sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(output_dir)]
+    output = run([*cookiecutter, str(TEMPLATE), "init_git=false", *answers], TEMPLATE)
+    seconds = time.perf_counter() - started
+    summary = next((line for line in output.splitlines() if " passed" in line), output.strip())
+    return output_dir / "my-service", seconds, summary
+
+
+def suite_seconds(project: Path, env: Mapping[str, str]) -> float:
+    """The wall time of the baked suite as a user runs it, `uv run pytest`."""
+    started = time.perf_counter()
+    run(["uv", "run", "pytest", "-q", "-p", "no:cacheprovider"], project, env)
+    return time.perf_counter() - started
+
+
+def service_environment(project: Path, database_url: str, prefix: str) -> dict[str, str]:
+    """Production settings for the harness's runs, limits raised out of the way."""
+    env = {
+        **os.environ,
+        "ENVIRONMENT": "production",
+        "LOG_JSON": "true",
+        "DATABASE_URL": database_url,
+        "ALLOWED_HOSTS": '["127.0.0.1"]',
+        "REDIS_KEY_PREFIX": prefix,
+        "BENCH_PACKAGE": PACKAGE,
+        **(
+            {"REDIS_URL": REDIS_URL}
+            if (project / "src" / PACKAGE / "core" / "redis.py").exists()
+            else {}
+        ),
+        "PYTHONPATH": f"{TEMPLATE}{os.pathsep}{project / 'src'}",
+    }
+    env |= {f"RATE_LIMIT_{name}": UNLIMITED for name in RATE_LIMITS}
+    return env
+
+
+@contextmanager
+def database_for(option_set: str, work: Path) -> Iterator[str]:
+    """A fresh database for the service: a SQLite file, or a PostgreSQL database dropped after."""
+    if OPTION_SETS[option_set].get("database") != "postgresql":
+        yield f"sqlite+aiosqlite:///{work / f'{option_set}.db'}"
+        return
+    name = f"bench_{uuid.uuid4().hex[:12]}"
+    psql = ["psql", "-X", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c"]
+    run([*psql, f'CREATE DATABASE "{name}"'], TEMPLATE)
+    try:
+        yield f"{POSTGRESQL_SERVER}/{name}"
+    finally:
+        run([*psql, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'], TEMPLATE)
+
+
+def seed(base: str) -> tuple[str, str]:
+    """Register the account, log in, create items; an access token and one item's id."""
+    request("POST", f"{base}/api/v1/auth/register", json.dumps(ACCOUNT), "application/json")
+    login = ROUTES[-1]
+    status, body = request("POST", base + login.path, login.body, login.content_type)
+    if status != OK:
+        raise RuntimeError(f"login failed: {status} {body}")
+    token: str = json.loads(body)["access_token"]
+    item = ""
+    for n in range(SEEDED_ITEMS):
+        item_body = json.dumps({**ITEM, "name": f"seeded {n}"})
+        _, created = request("POST", f"{base}/api/v1/items", item_body, "application/json", token)
+        if "id" not in json.loads(created):
+            raise RuntimeError(f"creating an item failed: {created}")
+        item = json.loads(created)["id"]
+    return token, item
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmarks; 0 when every run finished with no error and no unexpected status."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="one short round: a smoke test")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=5, help="of load per run")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--output", type=Path, default=RESULTS, help="where results go")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.rounds, args.seconds = 1, 1
+    if shutil.which("wrk") is None:
+        print("error: wrk is not installed (Debian: apt-get install wrk)", file=sys.stderr)
+        return 2
+    report = Report(
+        started=datetime.now(UTC).isoformat(timespec="seconds"),
+        machine={
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "system": platform.platform(),
+        },
+        settings={k: getattr(args, k) for k in ("quick", "rounds", "seconds", "connections")},
+    )
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch, ExitStack() as stack:
+        work = Path(scratch)
+        targets: dict[str, tuple[Served, str, str]] = {}
+        for option_set in OPTION_SETS:
+            project, to_green, summary = bake(option_set, work)
+            database_url = stack.enter_context(database_for(option_set, work))
+            env = service_environment(project, database_url, f"bench:{uuid.uuid4().hex[:8]}:")
+            python = str(project / ".venv" / "bin" / "python")
+            run([str(project / ".venv" / "bin" / "alembic"), "upgrade", "head"], project, env)
+            service = stack.enter_context(
+                serving(
+                    [python, "-m", PACKAGE, "serve", "--port", "{port}"],
+                    project,
+                    env,
+                    work / f"{option_set}.log",
+                )
+            )
+            token, item = seed(service.base)
+            env["BENCH_ACCESS_TOKEN"] = token
+            stackless = stack.enter_context(
+                serving(
+                    [python, "-m", "bench.baselines", "stackless", "{port}"],
+                    project,
+                    env,
+                    work / f"{option_set}-stackless.log",
+                )
+            )
+            report.services[option_set] = {
+                "bake_to_green_seconds": round(to_green, 1),
+                "hook_summary": summary,
+                "suite_seconds": None
+                if args.quick
+                else round(suite_seconds(project, os.environ), 1),
+                "start_to_first_200_seconds": round(service.start_seconds, 2),
+                "idle_rss_mib": round(rss_mib(service.process.pid), 1),
+            }
+            targets[option_set] = (service, token, item)
+            targets[f"{option_set} stackless"] = (stackless, token, item)
+        sqlite_project = work / "sqlite" / "my-service"
+        bare_env = service_environment(sqlite_project, "sqlite+aiosqlite:///unused.db", "bench:")
+        bare = stack.enter_context(
+            serving(
+                [
+                    str(sqlite_project / ".venv" / "bin" / "python"),
+                    "-m",
+                    "bench.baselines",
+                    "bare",
+                    "{port}",
+                ],
+                sqlite_project,
+                bare_env,
+                work / "bare.log",
+                probe="/",
+            )
+        )
+        for _ in range(args.rounds):
+            report.loads.setdefault("bare", []).append(
+                asdict(
+                    wrk(bare.base, BARE, "", "", seconds=args.seconds, connections=args.connections)
+                )
+            )
+            for name, (served, token, item) in targets.items():
+                for route in ROUTES:
+                    load = wrk(
+                        served.base,
+                        route,
+                        token,
+                        item,
+                        seconds=args.seconds,
+                        connections=args.connections,
+                    )
+                    report.loads.setdefault(f"{name} {route.name}", []).append(asdict(load))
+    args.output.mkdir(parents=True, exist_ok=True)
+    stem = args.output / report.started[:10]
+    stem.with_suffix(".json").write_text(json.dumps(asdict(report), indent=2) + "\n")
+    table = markdown(report)
+    stem.with_suffix(".md").write_text(table)
+    print(table)
+    return 0 if clean(report) else 1
+
+
+def median(runs: list[dict[str, Any]], key: str) -> float:
+    """The median of `key` over the rounds."""
+    return float(statistics.median(run[key] for run in runs))
+
+
+def clean(report: Report) -> bool:
+    """Whether every run finished with no error and only 2xx answers."""
+    return all(
+        run["errors"] == 0 and run["non_2xx"] == 0 for runs in report.loads.values() for run in runs
+    )
+
+
+def markdown(report: Report) -> str:
+    """The results as Markdown tables."""
+    bare = median(report.loads["bare"], "requests_per_second")
+    lines = [
+        f"Run {report.started} on {report.machine['cpus']} CPUs, {report.machine['system']}, "
+        f"Python {report.machine['python']}; wrk, one thread, "
+        f"{report.settings['connections']} connections, {report.settings['seconds']} s x "
+        f"{report.settings['rounds']} rounds alternated, medians. Bare FastAPI route: "
+        f"{bare:,.0f} requests/s.",
+        "",
+        "| service | route | requests/s | x bare | x stack off | p50 ms | p99 ms | errors "
+        "| non-2xx |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, runs in report.loads.items():
+        if name == "bare" or " stackless " in name:
+            continue
+        option_set, route = name.split(" ", 1)
+        rate = median(runs, "requests_per_second")
+        stackless = report.loads.get(f"{option_set} stackless {route}")
+        off = f"{rate / median(stackless, 'requests_per_second'):.2f}" if stackless else ""
+        lines.append(
+            f"| {option_set} | `{route}` | {rate:,.0f} | {rate / bare:.3f} | {off} | "
+            f"{median(runs, 'p50_ms'):.2f} | {median(runs, 'p99_ms'):.2f} | "
+            f"{sum(run['errors'] for run in runs)} | {sum(run['non_2xx'] for run in runs)} |"
+        )
+    lines += [
+        "",
+        "| service | bake to green s | suite s | start to first 200 s | idle RSS MiB |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for option_set, figures in report.services.items():
+        lines.append(
+            f"| {option_set} | {figures['bake_to_green_seconds']} | {figures['suite_seconds']} | "
+            f"{figures['start_to_first_200_seconds']} | {figures['idle_rss_mib']} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,29 @@
+"""The benchmark harness works: a quick run bakes, serves and loads every target cleanly."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from tests.conftest import TEMPLATE, require_tool, run
+
+
+def test_a_quick_run_measures_every_route_of_every_target_without_errors(tmp_path: Path) -> None:
+    require_tool(shutil.which("wrk") is not None, "wrk (apt-get install wrk)")
+    require_tool(shutil.which("psql") is not None, "psql (apt-get install postgresql-client)")
+
+    output = run([sys.executable, "-m", "bench", "--quick", "--output", str(tmp_path)], TEMPLATE)
+
+    [results] = tmp_path.glob("*.json")
+    report = json.loads(results.read_text(encoding="utf-8"))
+    assert set(report["services"]) == {"sqlite", "postgresql-redis"}
+    for figures in report["services"].values():
+        assert figures["start_to_first_200_seconds"] > 0
+        assert figures["idle_rss_mib"] > 0
+    assert len(report["loads"]) == 1 + 2 * 2 * 6  # bare, then 2 sets x (service, stackless) x 6
+    for name, runs in report["loads"].items():
+        assert runs[0]["requests"] > 0, name
+        assert runs[0]["errors"] == runs[0]["non_2xx"] == 0, name
+    assert "| sqlite | `users/me` |" in output
