@@ -139,8 +139,6 @@ def _test_settings() -> Settings:
         # Cheap argon2 parameters keep the suite fast; production uses OWASP's.
         password_hash_memory_kib=64,
         password_hash_time_cost=1,
-        # A local file cannot go stale between checkouts; the ping would double round trips.
-        database_pool_pre_ping=False,
         # Tests that check log events raise the level themselves (`caplog.at_level`).
         log_level="WARNING",
         # httpx's in-process clients name this host.

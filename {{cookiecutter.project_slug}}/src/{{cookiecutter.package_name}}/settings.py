@@ -55,7 +55,9 @@ class Settings(BaseSettings):
     database_max_overflow: int = Field(default=10, ge=0)
     database_pool_timeout: float = Field(default=5.0, gt=0)
     database_pool_recycle: int = Field(default=1800, ge=-1)
-    database_pool_pre_ping: bool = True
+    # A database server's connection idle longer than this is pinged before use, and replaced
+    # if the server dropped it; 0 pings at every checkout. SQLite files are never pinged.
+    database_pool_ping_after_idle_seconds: float = Field(default=1.0, ge=0)
     # SQLite: seconds a write waits for another connection's write lock before it fails.
     database_busy_timeout: float = Field(default=5.0, ge=0)
     # PostgreSQL: milliseconds a statement may run before the server cancels it; 0 never.

@@ -12,6 +12,7 @@ import jwt
 import pytest
 from pydantic import SecretStr
 
+from {{ cookiecutter.package_name }}.auth import tokens
 from {{ cookiecutter.package_name }}.auth.tokens import (
     NUMERIC_DATE_CLAIMS,
     REQUIRED_CLAIMS,
@@ -116,6 +117,35 @@ def test_a_tampered_signature_is_rejected(codec: TokenCodec) -> None:
 
 def test_an_expired_token_is_rejected_with_its_own_code(codec: TokenCodec) -> None:
     assert_rejected(codec, issue(codec, now=NOW - timedelta(hours=1)), code="token_expired")
+
+
+def test_a_remembered_token_still_expires_and_keeps_its_type(settings: Settings) -> None:
+    clock = [NOW.timestamp()]
+    codec = TokenCodec(settings, clock=lambda: clock[0])
+    token = issue(codec)
+    first = codec.verify(token, TokenType.ACCESS)
+
+    assert codec.verify(token, TokenType.ACCESS) is first  # remembered, not decoded again
+    with pytest.raises(NotAuthenticated):
+        codec.verify(token, TokenType.REFRESH)
+    clock[0] = (NOW + codec.ttl[TokenType.ACCESS]).timestamp()
+    assert_rejected(codec, token, code="token_expired")
+
+
+def test_the_memory_of_verified_tokens_is_bounded(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tokens, "REMEMBERED_TOKENS", 2)
+    codec = TokenCodec(settings)
+    first, second, third = (issue(codec) for _ in range(3))
+    for token in (first, second):
+        codec.verify(token, TokenType.ACCESS)
+    remembered = codec.verify(first, TokenType.ACCESS)
+
+    codec.verify(third, TokenType.ACCESS)  # over the bound: the memory starts afresh
+
+    assert codec.verify(first, TokenType.ACCESS) == remembered
+    assert codec.verify(first, TokenType.ACCESS) is not remembered
 
 
 def test_a_token_not_yet_valid_is_rejected(codec: TokenCodec) -> None:

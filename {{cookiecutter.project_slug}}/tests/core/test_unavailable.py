@@ -20,6 +20,7 @@ from tests.conftest import (
     DatabaseForTest,
     database_server,
     http_client,
+    own_app,
     settings_for,
 )
 from tests.problem_assertions import assert_problem, assert_unavailable
@@ -110,6 +111,32 @@ async def test_killed_connections_and_a_closed_database_are_503_until_it_reopens
     assert_unavailable(refused)  # SQLSTATE 55000, at connect time
     assert_problem(not_ready, 503, "database_unavailable")
     assert (await client.get(ME_URL)).status_code == 200
+
+
+@pytest.mark.only_on("postgresql")
+@pytest.mark.parametrize(
+    ("idle_seconds", "status"), [(0, 200), (3600, 503)], ids=["pinged", "used-moments-ago"]
+)
+async def test_a_connection_dropped_while_idle_is_replaced_if_it_idled_past_the_ping_time(
+    settings: Settings, idle_seconds: float, status: int
+) -> None:
+    pinging = settings.model_copy(update={"database_pool_ping_after_idle_seconds": idle_seconds})
+    async with own_app(pinging) as application, http_client(application) as client:
+        assert (await client.get(ME_URL)).status_code == 401  # the pool holds a connection now
+        async with application.state.database.engine.connect() as pooled:
+            backend = (await pooled.exec_driver_sql("SELECT pg_backend_pid()")).scalar_one()
+        await _terminate(backend)
+
+        assert (await client.get("/health/ready")).status_code == status
+
+
+async def _terminate(backend: int) -> None:
+    server = database_server()
+    assert server is not None
+    admin = create_async_engine(server, poolclass=NullPool)
+    async with admin.connect() as operator:
+        await operator.exec_driver_sql(f"SELECT pg_terminate_backend({backend})")
+    await admin.dispose()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from {{ cookiecutter.package_name }}.auth.lockout import LoginLockout
@@ -193,20 +193,24 @@ async def logout(session: AsyncSession, principal: Principal) -> None:
     )
 
 
+# Built once: building it, and its cache key, cost about 100 µs, a tenth of a request.
+_CALLER = (
+    select(User)
+    .join(AuthSession, AuthSession.user_id == User.id)
+    .where(
+        User.id == bindparam("user_id"),
+        AuthSession.id == bindparam("session_id"),
+        AuthSession.revoked_at.is_(None),
+        AuthSession.expires_at > bindparam("now"),
+        User.is_active.is_(True),
+    )
+)
+
+
 async def authenticate(session: AsyncSession, claims: TokenClaims) -> Principal:
     """The caller behind verified access-token claims: user and live session in one query."""
-    query = (
-        select(User)
-        .join(AuthSession, AuthSession.user_id == User.id)
-        .where(
-            User.id == claims.user_id,
-            AuthSession.id == claims.session_id,
-            AuthSession.revoked_at.is_(None),
-            AuthSession.expires_at > utc_now(),
-            User.is_active.is_(True),
-        )
-    )
-    user = (await session.scalars(query)).first()
+    caller = {"user_id": claims.user_id, "session_id": claims.session_id, "now": utc_now()}
+    user = (await session.scalars(_CALLER, caller)).first()
     if user is None:
         raise _session_ended()
     return Principal(user=user, session_id=claims.session_id)

@@ -1,7 +1,9 @@
 """JSON Web Tokens: issue and verify access and refresh tokens with pinned algorithms."""
 
 import math
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -13,6 +15,9 @@ from {{ cookiecutter.package_name }}.core.errors import NotAuthenticated
 from {{ cookiecutter.package_name }}.settings import Settings
 
 REQUIRED_CLAIMS = ["iss", "aud", "sub", "exp", "iat", "nbf", "jti", "type", "sid"]
+# How many verified tokens a codec remembers, so that a client's token is decoded and its
+# signature checked once, not on every request: decoding costs about 60 µs.
+REMEMBERED_TOKENS = 4096
 NUMERIC_DATE_CLAIMS = ("exp", "nbf", "iat")
 
 
@@ -57,9 +62,17 @@ class TokenClaims:
 
 
 class TokenCodec:
-    """Signs and verifies tokens for one issuer and audience with one pinned algorithm."""
+    """Signs and verifies tokens for one issuer and audience with one pinned algorithm.
 
-    def __init__(self, settings: Settings) -> None:
+    A token that passed verification is remembered with its expiry until the memory holds
+    `REMEMBERED_TOKENS`, then the memory starts afresh. Only the exact same string is
+    recognised, and its expiry is still enforced; whether its session is still open is
+    checked on every request by `auth.service.authenticate`, remembered or not.
+    """
+
+    def __init__(self, settings: Settings, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._verified: dict[str, tuple[TokenClaims, float]] = {}
         self._jwt = _NumericDateJWT()
         self._key = settings.secret_key.get_secret_value()
         self._algorithm = settings.jwt_algorithm
@@ -96,6 +109,22 @@ class TokenCodec:
 
     def verify(self, token: str, expected: TokenType) -> TokenClaims:
         """The claims of a valid token of the `expected` type; `NotAuthenticated` otherwise."""
+        remembered = self._verified.get(token)
+        if remembered is None:
+            claims = self._decode(token)
+        elif self._clock() < remembered[1]:
+            claims = remembered[0]
+        else:
+            raise NotAuthenticated("The token has expired.", code="token_expired")
+        if claims.type is not expected:
+            raise NotAuthenticated(
+                f"Expected a token of type '{expected.value}', got '{claims.type.value}'.",
+                code="invalid_token",
+            )
+        return claims
+
+    def _decode(self, token: str) -> TokenClaims:
+        """Check the token in full; remember it once it passed."""
         try:
             payload = self._jwt.decode(
                 token,
@@ -115,9 +144,7 @@ class TokenCodec:
             raise NotAuthenticated("The token has expired.", code="token_expired") from error
         except (jwt.InvalidTokenError, ValueError, TypeError) as error:
             raise NotAuthenticated("The token is invalid.", code="invalid_token") from error
-        if claims.type is not expected:
-            raise NotAuthenticated(
-                f"Expected a token of type '{expected.value}', got '{claims.type.value}'.",
-                code="invalid_token",
-            )
+        if len(self._verified) >= REMEMBERED_TOKENS:
+            self._verified.clear()
+        self._verified[token] = (claims, float(payload["exp"]))
         return claims

@@ -1,5 +1,6 @@
 """The database engine, its connection pool, and the per-request unit of work."""
 
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,6 +25,8 @@ from {{ cookiecutter.package_name }}.settings import Settings
 SCHEMA_REVISION = text("SELECT 1 FROM alembic_version LIMIT 1")
 # Where a pooled SQLite connection notes the file it opened: (path, (device, inode)).
 _OPENED_FILE = "opened_file"
+# Where a pooled server connection notes when it was last handed back (time.monotonic()).
+_RETURNED_AT = "returned_at"
 
 SQLiteConnectHook = Callable[[Dialect, ConnectionPoolEntry, list[Any], dict[str, Any]], None]
 
@@ -83,10 +86,9 @@ def _connect_failure_is_a_disconnect(context: ExceptionContext) -> None:
 
     No connection means the database cannot serve now, be it down, closed to connections
     (PostgreSQL's SQLSTATE 55000) or refusing the credentials; `core.unavailable` then
-    answers 503 rather than mistaking the code for a bug in the request. A failed pre-ping
-    is left to the pool, which opens a new connection instead.
+    answers 503 rather than mistaking the code for a bug in the request.
     """
-    if context.connection is None and not context.is_pre_ping:
+    if context.connection is None:
         context.is_disconnect = True
 
 
@@ -109,7 +111,6 @@ def create_engine(settings: Settings, *, create_missing_file: bool = False) -> A
         "echo": settings.database_echo,
         # Bound values (password hashes, emails) stay out of exception messages and logs.
         "hide_parameters": True,
-        "pool_pre_ping": settings.database_pool_pre_ping,
         "pool_size": settings.database_pool_size,
         "max_overflow": settings.database_max_overflow,
         "pool_timeout": settings.database_pool_timeout,
@@ -127,7 +128,38 @@ def create_engine(settings: Settings, *, create_missing_file: bool = False) -> A
         event.listen(engine.sync_engine, "do_connect", opener)
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         event.listen(engine.sync_engine, "checkout", _refuse_moved_file)
+    else:
+        _ping_after_idle(engine, settings.database_pool_ping_after_idle_seconds)
     return engine
+
+
+def _ping_after_idle(engine: AsyncEngine, idle_seconds: float) -> None:
+    """Ping a pooled connection before use when it sat idle longer than `idle_seconds`.
+
+    A server drops connections while they sit idle (a restart, a failover, a proxy's idle
+    timeout); one handed back moments ago is alive, and pinging it would double the round
+    trips of every request under load. A connection that fails its ping is replaced before
+    the request sees it. One dropped while busy fails its request with a 503, and SQLAlchemy
+    then replaces every connection older than the failure.
+    """
+    dialect = engine.dialect
+
+    def note_return(_: DBAPIConnection, record: ConnectionPoolEntry) -> None:
+        record.info[_RETURNED_AT] = time.monotonic()
+
+    def ping_if_idle(
+        dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry, _: PoolProxiedConnection
+    ) -> None:
+        returned = record.info.get(_RETURNED_AT)
+        if returned is None or time.monotonic() - returned <= idle_seconds:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            raise DisconnectionError("the connection failed its ping") from error
+
+    event.listen(engine.sync_engine, "checkin", note_return)
+    event.listen(engine.sync_engine, "checkout", ping_if_idle)
 
 
 class Database:
