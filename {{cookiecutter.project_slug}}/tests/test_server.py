@@ -29,7 +29,7 @@ SERVER_SETTINGS = {
     "SERVER_MAX_HEADER_LINE_BYTES": "2048",
     "SERVER_HEAD_TIMEOUT_SECONDS": "0.3",
     "SERVER_BODY_IDLE_TIMEOUT_SECONDS": "0.3",
-    "SERVER_GRACEFUL_SHUTDOWN_SECONDS": "1",
+    "SERVER_GRACEFUL_SHUTDOWN_SECONDS": "0.5",
 }
 # The longest any test waits for the server to act; far above the limits above.
 PATIENCE_SECONDS = 10

@@ -1,11 +1,20 @@
 """Typed configuration, read once from the environment and `.env`."""
 
+import os
 import secrets
 from functools import lru_cache
 from typing import Annotated, Literal, Self
 
 from limits import parse
-from pydantic import AfterValidator, Field, PositiveInt, RedisDsn, SecretStr, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    PositiveFloat,
+    PositiveInt,
+    RedisDsn,
+    SecretStr,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "staging", "production"]
@@ -33,6 +42,13 @@ def _rate_limit(value: str) -> str:
 
 
 RateLimit = Annotated[str, AfterValidator(_rate_limit)]
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity, where the system tells)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1  # pragma: no cover - systems without affinity (macOS)
 
 
 class Settings(BaseSettings):
@@ -73,6 +89,8 @@ class Settings(BaseSettings):
     password_hash_memory_kib: int = Field(default=19_456, ge=8)
     password_hash_time_cost: int = Field(default=2, ge=1)
     password_hash_parallelism: int = Field(default=1, ge=1)
+    # Hashes computed at once, each holding PASSWORD_HASH_MEMORY_KIB; more wait their turn.
+    password_hash_concurrency: PositiveInt = Field(default_factory=usable_cpus)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = True
@@ -97,7 +115,7 @@ class Settings(BaseSettings):
     server_head_timeout_seconds: float = Field(default=10.0, gt=0)
     server_body_idle_timeout_seconds: float = Field(default=10.0, gt=0)
     server_keep_alive_seconds: PositiveInt = 5
-    server_graceful_shutdown_seconds: PositiveInt = 20
+    server_graceful_shutdown_seconds: PositiveFloat = 20
 
     # Redis, shared by every replica: with REDIS_URL set, rate-limit counts and the cache live
     # there (core/redis.py, in services baked with the Redis option). One pool per process,

@@ -1,5 +1,9 @@
 """Password hashing: argon2id, rehash on parameter change, the same cost for unknown users."""
 
+import asyncio
+import threading
+import time
+
 import pytest
 
 from {{ cookiecutter.package_name }}.auth.passwords import PasswordHasher
@@ -49,6 +53,33 @@ async def test_an_unknown_account_still_costs_one_verification(
 
     assert len(calls) == 1
     assert calls[0].startswith("$argon2id$")
+
+
+@pytest.mark.parametrize("concurrency", [1, 2])
+async def test_no_more_hashes_run_at_once_than_allowed_and_the_rest_wait(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, concurrency: int
+) -> None:
+    hasher = PasswordHasher(settings.model_copy(update={"password_hash_concurrency": concurrency}))
+    running, most = 0, 0
+    lock = threading.Lock()
+    original = hasher._hash.hash
+
+    def tracking_hash(password: str) -> str:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.02)  # long enough for the others to start, were they allowed to
+        with lock:
+            running -= 1
+        return original(password)
+
+    monkeypatch.setattr(hasher._hash, "hash", tracking_hash)
+
+    hashes = await asyncio.gather(*(hasher.hash(f"pw-{n:012}") for n in range(4)))
+
+    assert most == concurrency
+    assert len(set(hashes)) == 4
 
 
 def test_production_parameters_are_owasps() -> None:
