@@ -391,6 +391,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
             report.services[option_set] = {
+                "python": run([python, "--version"], project).split()[-1],
                 "bake_to_green_seconds": round(to_green, 1),
                 "hook_summary": summary,
                 "suite_seconds": None
@@ -460,8 +461,8 @@ def markdown(report: Report) -> str:
     """The results as Markdown tables."""
     bare = median(report.loads["bare"], "requests_per_second")
     lines = [
-        f"Run {report.started} on {report.machine['cpus']} CPUs, {report.machine['system']}, "
-        f"Python {report.machine['python']}; wrk, one thread, "
+        f"Run {report.started} on {report.machine['cpus']} CPUs, {report.machine['system']}; "
+        f"wrk, one thread, "
         f"{report.settings['connections']} connections, {report.settings['seconds']} s x "
         f"{report.settings['rounds']} rounds alternated, medians. Bare FastAPI route: "
         f"{bare:,.0f} requests/s.",
@@ -484,12 +485,13 @@ def markdown(report: Report) -> str:
         )
     lines += [
         "",
-        "| service | bake to green s | suite s | start to first 200 s | idle RSS MiB |",
-        "|---|---:|---:|---:|---:|",
+        "| service | Python | bake to green s | suite s | start to first 200 s | idle RSS MiB |",
+        "|---|---|---:|---:|---:|---:|",
     ]
     for option_set, figures in report.services.items():
         lines.append(
-            f"| {option_set} | {figures['bake_to_green_seconds']} | {figures['suite_seconds']} | "
+            f"| {option_set} | {figures.get('python', '')} | {figures['bake_to_green_seconds']} | "
+            f"{figures['suite_seconds']} | "
             f"{figures['start_to_first_200_seconds']} | {figures['idle_rss_mib']} |"
         )
     return "\n".join(lines) + "\n"
