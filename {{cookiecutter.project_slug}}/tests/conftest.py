@@ -46,7 +46,7 @@ from {{ cookiecutter.package_name }}.core.db import Database
 from {{ cookiecutter.package_name }}.core.logging import configure_logging
 from {{ cookiecutter.package_name }}.core.models import utc_now
 from {{ cookiecutter.package_name }}.core.ratelimit import POLICY_NAMES
-from {{ cookiecutter.package_name }}.core.stores import open_stores
+from {{ cookiecutter.package_name }}.core.stores import Stores, open_stores
 from {{ cookiecutter.package_name }}.models import Base
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.users.schemas import UserRegister
@@ -123,10 +123,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @dataclass(frozen=True)
 class DatabaseForTest:
-    """The database a test runs on: its URL, and a name unique to the test."""
+    """The database a test runs on."""
 
     url: str
-    name: str
 
 
 @functools.cache
@@ -150,24 +149,21 @@ def _test_settings() -> Settings:
 
 
 def settings_for(database: DatabaseForTest) -> Settings:
-    """Settings for a test database, with Redis keys named after it; no `.env` is read."""
+    """Settings for a test database, with this run's Redis keys; no `.env` is read."""
     return _test_settings().model_copy(
-        update={
-            "database_url": database.url,
-            "redis_key_prefix": f"{REDIS_RUN_PREFIX}{database.name}:",
-        }
+        update={"database_url": database.url, "redis_key_prefix": REDIS_RUN_PREFIX}
     )
 
 
 def sqlite_database(path: Path) -> DatabaseForTest:
-    """The SQLite file at `path`, named after it."""
-    return DatabaseForTest(f"sqlite+aiosqlite:///{path}", path.stem)
+    """The SQLite file at `path`."""
+    return DatabaseForTest(f"sqlite+aiosqlite:///{path}")
 
 
 @pytest.fixture(scope="session", autouse=True)
 def leave_nothing_in_redis() -> Iterator[None]:
-    """Each test's Redis keys lie under a prefix of its own within this run's; after the
-    run, everything under the run's prefix is deleted (nothing at all without Redis)."""
+    """The run's Redis keys lie under a prefix of its own, and each test's are deleted after
+    it (`app`); after the run, everything under the prefix is deleted (nothing without Redis)."""
     yield
 
     async def clear() -> None:
@@ -258,7 +254,7 @@ async def _seed_server(url: str) -> dict[str, SeededAccount]:
         await connection.run_sync(
             lambda sync: MigrationContext.configure(sync).stamp(scripts, "head")
         )
-    seeded = await _seed(settings_for(DatabaseForTest(url, "seed")))
+    seeded = await _seed(settings_for(DatabaseForTest(url)))
     async with engine.begin() as connection:
         await server_database.keep_seed(connection)
     await engine.dispose()
@@ -293,7 +289,7 @@ def test_database(request: pytest.FixtureRequest) -> DatabaseForTest:
     if server is None:
         return sqlite_database(request.getfixturevalue("database_file"))
     request.getfixturevalue("reset_after_test")
-    return DatabaseForTest(request.getfixturevalue("run_database")[0], uuid.uuid4().hex)
+    return DatabaseForTest(request.getfixturevalue("run_database")[0])
 
 
 @pytest.fixture
@@ -372,7 +368,7 @@ def no_database(request: pytest.FixtureRequest) -> DatabaseForTest:
     """Where shared objects point between tests: a SQLite file that cannot be opened, or the
     run's PostgreSQL database."""
     if database_server() is not None:
-        return DatabaseForTest(request.getfixturevalue("run_database")[0], "shared")
+        return DatabaseForTest(request.getfixturevalue("run_database")[0])
     directory: Path = request.getfixturevalue("database_directory")
     return sqlite_database(directory / "no-test-is-running" / "none.db")
 
@@ -394,6 +390,15 @@ async def shared_database(no_database: DatabaseForTest) -> AsyncIterator[Switchi
     await database.dispose()
 
 
+@pytest.fixture(scope="session")
+async def shared_stores(no_database: DatabaseForTest) -> AsyncIterator[Stores]:
+    """The stores of the shared application, emptied after each test: opening a Redis pool
+    and its connection costs about 2 ms a test."""
+    stores = open_stores(settings_for(no_database))
+    yield stores
+    await stores.close()
+
+
 @asynccontextmanager
 async def own_app(settings: Settings) -> AsyncIterator[FastAPI]:
     """A new application on `settings`, its pool closed on exit."""
@@ -409,6 +414,7 @@ async def own_app(settings: Settings) -> AsyncIterator[FastAPI]:
 async def app(
     shared_app: FastAPI,
     shared_database: SwitchingDatabase,
+    shared_stores: Stores,
     test_database: DatabaseForTest,
     settings: Settings,
 ) -> AsyncIterator[FastAPI]:
@@ -416,22 +422,23 @@ async def app(
 
     Tests share one application unless their module overrides `settings`; then they get one
     built from theirs. Dependency overrides last for the test only; to add routes, use
-    `fresh_app`.
+    `fresh_app`. Every count and cache entry the test left is deleted after it.
     """
     if settings != settings_for(test_database):
         async with own_app(settings) as application:
             yield application
+        await shared_stores.clear()
         return
     # Tests of the CLI or of other settings configure logging their own way; start afresh.
     configure_logging(settings)
     routes = list(shared_app.router.routes)
     shared_database.current = str(make_url(settings.database_url).database)
-    bind_settings(shared_app, settings, shared_database)
+    bind_settings(shared_app, settings, shared_database, shared_stores)
     yield shared_app
     shared_app.dependency_overrides.clear()
     if shared_database.engine.dialect.name == "sqlite":  # the next test opens another file
         await shared_database.dispose()
-    await shared_app.state.stores.close()
+    await shared_stores.clear()
     shared_database.current = shared_database.named
     assert shared_app.router.routes == routes, "add routes to `fresh_app`, not to `app`"
 

@@ -27,7 +27,7 @@ from {{ cookiecutter.package_name }}.core.protection import (
     SecurityHeadersMiddleware,
 )
 from {{ cookiecutter.package_name }}.core.ratelimit import RateLimiter
-from {{ cookiecutter.package_name }}.core.stores import open_stores
+from {{ cookiecutter.package_name }}.core.stores import Stores, open_stores
 from {{ cookiecutter.package_name }}.health.router import router as health_router
 from {{ cookiecutter.package_name }}.settings import Settings, get_settings
 
@@ -43,17 +43,23 @@ OPENAPI_TAGS = [
 ]
 
 
-def bind_settings(app: FastAPI, settings: Settings, database: Database | None = None) -> None:
+def bind_settings(
+    app: FastAPI,
+    settings: Settings,
+    database: Database | None = None,
+    stores: Stores | None = None,
+) -> None:
     """Give `app` its settings and what is built from them: database, token codec, hasher,
     the stores (in this process, or Redis), the cache, rate limiter and login lockout.
 
-    `database` defaults to a new one on `settings`; the tests pass the one they share.
+    `database` and `stores` default to new ones on `settings`; the tests pass the ones they
+    share.
     """
     app.state.settings = settings
     app.state.database = Database(settings) if database is None else database
     app.state.token_codec = TokenCodec(settings)
     app.state.password_hasher = PasswordHasher(settings)
-    app.state.stores = open_stores(settings)
+    app.state.stores = open_stores(settings) if stores is None else stores
     app.state.cache = Cache(app.state.stores.cache, settings.cache_ttl_seconds)
     app.state.rate_limiter = RateLimiter(settings, app.state.stores.rate_limits)
     app.state.login_lockout = LoginLockout(app.state.rate_limiter)

@@ -30,6 +30,13 @@ async def redis(settings: Settings) -> AsyncIterator[Redis]:
     await client.aclose()
 
 
+@pytest.fixture
+def pool_settings(settings: Settings) -> Settings:
+    """The test's settings with a key prefix of their own, which also names the pool's
+    connections: the tests' shared stores keep one open under the run's prefix."""
+    return settings.model_copy(update={"redis_key_prefix": f"{settings.redis_key_prefix}own:"})
+
+
 def unreachable(settings: Settings) -> Settings:
     """`settings` with REDIS_URL on a local port where nothing listens."""
     with socket.socket() as probe:
@@ -51,8 +58,9 @@ async def connections_named(redis: Redis, name: str) -> int:
 
 
 async def test_limits_and_cache_share_one_pool_built_from_settings(
-    settings: Settings, redis: Redis
+    pool_settings: Settings, redis: Redis
 ) -> None:
+    settings = pool_settings
     stores: Stores = open_stores(settings)
     assert isinstance(stores, RedisStores)
     name = settings.redis_key_prefix.rstrip(":")
@@ -191,7 +199,8 @@ async def test_clearing_deletes_only_the_keys_under_the_prefix(
     ]
 
 
-async def test_shutdown_closes_the_pool(settings: Settings, redis: Redis) -> None:
+async def test_shutdown_closes_the_pool(pool_settings: Settings, redis: Redis) -> None:
+    settings = pool_settings
     app = create_app(settings)
     async with app.router.lifespan_context(app), http_client(app) as client:
         await client.get(ITEMS_URL)
