@@ -9,7 +9,7 @@ from limits.aio.storage import MemoryStorage
 from limits.errors import StorageError
 
 from {{ cookiecutter.package_name }}.core.errors import ServiceUnavailable
-from {{ cookiecutter.package_name }}.core.ratelimit import RateLimiter
+from {{ cookiecutter.package_name }}.core.ratelimit import LimitsWindow, RateLimiter
 from {{ cookiecutter.package_name }}.settings import Settings
 from tests.conftest import ME_URL, logged_events
 from tests.problem_assertions import assert_problem
@@ -31,7 +31,7 @@ class UnreachableStorage(MemoryStorage):
 def unreachable_limiter(settings: Settings, *, fail_open: bool) -> RateLimiter:
     """A rate limiter on counts it cannot reach."""
     configured = settings.model_copy(update={"rate_limit_fail_open": fail_open})
-    return RateLimiter(configured, UnreachableStorage())
+    return RateLimiter(configured, LimitsWindow(UnreachableStorage()))
 
 
 @pytest.mark.usefixtures("app")  # logs as the service does

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
+from limits import parse
 from redis.asyncio import Redis
 
 from {{ cookiecutter.package_name }}.application import create_app
@@ -65,7 +66,7 @@ async def test_limits_and_cache_share_one_pool_built_from_settings(
     assert isinstance(stores, RedisStores)
     name = settings.redis_key_prefix.rstrip(":")
 
-    await stores.rate_limits.incr("counted", expiry=60)
+    await stores.rate_limits.count(parse("1/minute"), "policy", "counted", hit=True)
     await stores.cache.put("entry", b"value", 60)
     open_connections = await connections_named(redis, name)
     await stores.close()
@@ -99,7 +100,7 @@ async def test_rate_limits_count_under_the_prefix(
 
     keys = [key async for key in redis.scan_iter(match=f"{settings.redis_key_prefix}limits:*")]
     assert len(keys) == 1
-    assert f"/default/user:{user.id}/".encode() in keys[0]
+    assert f"limits:default/user:{user.id}/".encode() in keys[0]
 
 
 async def test_two_instances_let_exactly_the_limit_through_between_them(

@@ -4,7 +4,6 @@ import sys
 
 import pytest
 from limits import parse
-from limits.aio.strategies import MovingWindowRateLimiter
 from pydantic import RedisDsn, ValidationError
 
 from {{ cookiecutter.package_name }}.core.stores import (
@@ -32,13 +31,13 @@ def test_without_redis_everything_stays_in_this_process(in_process: Settings, ur
 
 async def test_clearing_forgets_counts_and_entries(in_process: Settings) -> None:
     stores = open_stores(in_process)
-    window, limit = MovingWindowRateLimiter(stores.rate_limits), parse("1/minute")
-    await window.hit(limit, "policy", "key")
+    limit = parse("1/minute")
+    await stores.rate_limits.count(limit, "policy", "key", hit=True)
     await stores.cache.put("key", b"value", 60)
 
     await stores.clear()
 
-    assert await window.hit(limit, "policy", "key") is True
+    assert (await stores.rate_limits.count(limit, "policy", "key", hit=True)).allowed
     assert await stores.cache.get("key") is None
     await stores.close()
 

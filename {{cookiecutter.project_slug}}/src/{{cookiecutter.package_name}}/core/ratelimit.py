@@ -1,14 +1,16 @@
 """Rate limits: named policies whose values come from settings, counted in shared storage.
 
-Built on the `limits` library's async API with a moving window, so a limit of N lets
-exactly N requests through in any window. The storage comes from `core.stores` (this
-process, or a Redis that makes replicas count together). When it cannot be reached, a
-request goes through uncounted with a warning, or gets 503 with RATE_LIMIT_FAIL_OPEN=false.
+Counted in a moving window, so a limit of N lets exactly N requests through in any window.
+The window comes from `core.stores`: in this process, the `limits` library's (`LimitsWindow`),
+or in a Redis that makes replicas count together (`core/redis.py`, one round trip a request).
+When it cannot be reached, a request goes through uncounted with a warning, or gets 503
+with RATE_LIMIT_FAIL_OPEN=false.
 """
 
 import math
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 import structlog
 from limits import RateLimitItem, parse
@@ -64,11 +66,51 @@ class Verdict:
         return headers
 
 
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """A window's answer: whether the request fits, what is left, when it frees up."""
+
+    allowed: bool
+    remaining: int
+    reset_seconds: int
+
+
+class Window(Protocol):
+    """Where requests are counted, in a moving window per policy and caller.
+
+    Failures are raised as `limits.errors.StorageError`, whatever the storage.
+    """
+
+    async def count(self, limit: RateLimitItem, name: str, key: str, *, hit: bool) -> Usage:
+        """Count one request by `key` when `hit` and it fits, and report the window."""
+
+    async def clear(self, limit: RateLimitItem, name: str, key: str) -> None:
+        """Forget what `key` has used of the limit."""
+
+
+class LimitsWindow:
+    """A moving window in a `limits` storage: it counts, then reads the window back."""
+
+    def __init__(self, storage: Storage) -> None:
+        self._strategy = MovingWindowRateLimiter(storage)
+
+    async def count(self, limit: RateLimitItem, name: str, key: str, *, hit: bool) -> Usage:
+        """Count one request by `key` when `hit` and it fits, and report the window."""
+        counted = self._strategy.hit if hit else self._strategy.test
+        allowed = await counted(limit, name, key)
+        reset_at, remaining = await self._strategy.get_window_stats(limit, name, key)
+        return Usage(allowed, max(0, remaining), max(0, math.ceil(reset_at - time.time())))
+
+    async def clear(self, limit: RateLimitItem, name: str, key: str) -> None:
+        """Forget what `key` has used of the limit."""
+        await self._strategy.clear(limit, name, key)
+
+
 class RateLimiter:
     """The application's policies and their counters, built once at startup."""
 
-    def __init__(self, settings: Settings, storage: Storage) -> None:
-        self._window = MovingWindowRateLimiter(storage)
+    def __init__(self, settings: Settings, window: Window) -> None:
+        self._window = window
         self._fail_open = settings.rate_limit_fail_open
         self.policies = {
             name: Policy(name, parse(getattr(settings, f"rate_limit_{name}")))
@@ -77,19 +119,11 @@ class RateLimiter:
 
     async def hit(self, policy: Policy, key: str) -> Verdict:
         """Count one request by `key` against `policy`."""
-        try:
-            allowed = await self._window.hit(policy.limit, policy.name, key)
-            return await self._verdict(policy, key, allowed=allowed)
-        except StorageError as error:
-            return self._uncounted(policy, error)
+        return await self._count(policy, key, hit=True)
 
     async def check(self, policy: Policy, key: str) -> Verdict:
         """Whether `key` may make another request under `policy`, counting nothing."""
-        try:
-            allowed = await self._window.test(policy.limit, policy.name, key)
-            return await self._verdict(policy, key, allowed=allowed)
-        except StorageError as error:
-            return self._uncounted(policy, error)
+        return await self._count(policy, key, hit=False)
 
     async def clear(self, policy: Policy, key: str) -> None:
         """Forget what `key` has used of `policy`."""
@@ -114,7 +148,9 @@ class RateLimiter:
             ) from error
         return Verdict(policy, allowed=True, remaining=0, reset_seconds=0, counted=False)
 
-    async def _verdict(self, policy: Policy, key: str, *, allowed: bool) -> Verdict:
-        reset_at, remaining = await self._window.get_window_stats(policy.limit, policy.name, key)
-        reset_seconds = max(0, math.ceil(reset_at - time.time()))
-        return Verdict(policy, allowed, max(0, remaining), reset_seconds)
+    async def _count(self, policy: Policy, key: str, *, hit: bool) -> Verdict:
+        try:
+            usage = await self._window.count(policy.limit, policy.name, key, hit=hit)
+        except StorageError as error:
+            return self._uncounted(policy, error)
+        return Verdict(policy, usage.allowed, usage.remaining, usage.reset_seconds)

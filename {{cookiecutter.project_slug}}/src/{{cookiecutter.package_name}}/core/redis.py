@@ -7,16 +7,20 @@ and the cache is bypassed, so each request should find that out quickly.
 """
 
 import re
+import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import cast
 
-from limits.aio.storage import RedisStorage, Storage
+from limits import RateLimitItem
+from limits.errors import StorageError
 from pydantic import RedisDsn
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
 from {{ cookiecutter.package_name }}.core.cache import CacheBackend, CacheUnavailable
+from {{ cookiecutter.package_name }}.core.ratelimit import Usage, Window
 from {{ cookiecutter.package_name }}.settings import Settings
 
 _GLOB_SPECIAL = re.compile(r"([*?\[\]\\])")
@@ -61,6 +65,60 @@ class RedisCacheBackend:
             await _unlink_all(self._client, self._prefix)
 
 
+# A moving window as a sorted set of request times: drop those older than the window, count
+# the rest, add this request when it fits (ARGV[4] names it; empty to count nothing), and
+# report what is left and when the oldest request leaves the window. One round trip.
+_MOVING_WINDOW = """
+local now, limit, expiry = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - expiry))
+local count = redis.call('ZCARD', KEYS[1])
+local allowed = 0
+if count < limit then
+  allowed = 1
+  if ARGV[4] ~= '' then
+    redis.call('ZADD', KEYS[1], now, ARGV[4])
+    redis.call('PEXPIRE', KEYS[1], math.ceil(expiry * 1000))
+    count = count + 1
+  end
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]
+local reset = 0
+if oldest then reset = math.ceil(tonumber(oldest) + expiry - now) end
+return {allowed, limit - count, reset}
+"""
+
+
+class RedisWindow:
+    """Moving windows in Redis under `prefix`, shared by every replica; one script call per
+    request counts it and reads the window for the headers."""
+
+    def __init__(self, client: Redis, prefix: str) -> None:
+        self._script = client.register_script(_MOVING_WINDOW)
+        self._client = client
+        self._prefix = prefix
+
+    def _key(self, limit: RateLimitItem, name: str, key: str) -> str:
+        return f"{self._prefix}{name}/{key}/{limit.amount}/{limit.get_expiry()}"
+
+    async def count(self, limit: RateLimitItem, name: str, key: str, *, hit: bool) -> Usage:
+        """Count one request by `key` when `hit` and it fits, and report the window."""
+        now = time.time()
+        request = f"{now}:{secrets.token_hex(4)}" if hit else ""
+        arguments: list[str | float] = [now, limit.amount, limit.get_expiry(), request]
+        try:
+            allowed, remaining, reset = await self._script([self._key(limit, name, key)], arguments)
+        except RedisError as error:
+            raise StorageError(error) from error
+        return Usage(bool(allowed), max(0, int(remaining)), max(0, int(reset)))
+
+    async def clear(self, limit: RateLimitItem, name: str, key: str) -> None:
+        """Forget what `key` has used of the limit."""
+        try:
+            await self._client.delete(self._key(limit, name, key))
+        except RedisError as error:
+            raise StorageError(error) from error
+
+
 class RedisStores:
     """Rate-limit counts and cache entries in one Redis, on one connection pool."""
 
@@ -77,16 +135,7 @@ class RedisStores:
         )
         self.client = Redis(connection_pool=self.pool)
         self.cache: CacheBackend = RedisCacheBackend(self.client, f"{self.prefix}cache:")
-        # limits talks to Redis through coredis unless told otherwise; redis-py on this pool
-        # keeps one client library and one pool. Its options are typed as scalars only.
-        pool_option: dict[str, Any] = {"connection_pool": self.pool}
-        self.rate_limits: Storage = RedisStorage(
-            "async+redis://",
-            implementation="redispy",
-            key_prefix=f"{self.prefix}limits",
-            wrap_exceptions=True,
-            **pool_option,
-        )
+        self.rate_limits: Window = RedisWindow(self.client, f"{self.prefix}limits:")
 
     async def clear(self) -> None:
         """Delete every key under the prefix."""

@@ -13,6 +13,7 @@ from limits.aio.storage import Storage
 from limits.storage import storage_from_string
 
 from {{ cookiecutter.package_name }}.core.cache import CacheBackend, MemoryCacheBackend
+from {{ cookiecutter.package_name }}.core.ratelimit import LimitsWindow, Window
 from {{ cookiecutter.package_name }}.settings import Settings
 
 REDIS_MODULE = f"{__package__}.redis"
@@ -22,7 +23,7 @@ class Stores(Protocol):
     """The two stores, opened together at startup and closed together at shutdown."""
 
     cache: CacheBackend
-    rate_limits: Storage
+    rate_limits: Window
 
     async def clear(self) -> None:
         """Forget every count and cache entry this service has written."""
@@ -39,17 +40,18 @@ class InProcessStores:
         self.cache: CacheBackend = MemoryCacheBackend(settings.cache_max_entries)
         # An async+ scheme gives an async storage. Failures surface as limits' StorageError,
         # which the rate limiter handles.
-        self.rate_limits = cast(
+        self._counts = cast(
             "Storage",
             storage_from_string(
                 uri if uri.startswith("async+") else f"async+{uri}", wrap_exceptions=True
             ),
         )
+        self.rate_limits: Window = LimitsWindow(self._counts)
 
     async def clear(self) -> None:
         """Forget every count and cache entry."""
         await self.cache.clear()
-        await self.rate_limits.reset()
+        await self._counts.reset()
 
     async def close(self) -> None:
         """Nothing to release."""
