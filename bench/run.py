@@ -28,6 +28,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -102,6 +103,17 @@ end
 """
 
 
+# A wrk script tail that sends the authenticated reads in turn: a mixed, sustained load.
+MIXED_READS = """
+local paths = {"/health/live", "/api/v1/users/me", "/api/v1/items/ITEM", "/api/v1/items?limit=20"}
+local turn = 0
+request = function()
+  turn = turn % #paths + 1
+  return wrk.format(nil, paths[turn])
+end
+"""
+
+
 @dataclass
 class Load:
     """What one wrk run measured."""
@@ -123,6 +135,7 @@ class Report:
     settings: dict[str, Any]
     services: dict[str, dict[str, Any]] = field(default_factory=dict)
     loads: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    pressure: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
 
 def run(command: list[str], cwd: Path, env: Mapping[str, str] | None = None) -> str:
@@ -209,8 +222,18 @@ def serving(
             process.wait(timeout=30)
 
 
-def wrk(base: str, route: Route, token: str, item: str, *, seconds: int, connections: int) -> Load:
-    """Drive `route` with wrk for `seconds`; what it measured."""
+def wrk(
+    base: str,
+    route: Route,
+    token: str,
+    item: str,
+    *,
+    seconds: int,
+    connections: int,
+    script_tail: str = "",
+) -> Load:
+    """Drive `route` with wrk for `seconds`; what it measured. `script_tail` is Lua that
+    wrk runs after the route's own settings."""
     script = Path(tempfile.mkstemp(suffix=".lua")[1])
     headers = {"Content-Type": route.content_type} if route.content_type else {}
     if route.authenticated:
@@ -220,6 +243,7 @@ def wrk(base: str, route: Route, token: str, item: str, *, seconds: int, connect
         f"wrk.body = {json.dumps(route.body)}\n"
         + "".join(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n" for k, v in headers.items())
         + (NUMBERED_BODIES.replace("RUN", uuid.uuid4().hex[:8]) if "{n}" in route.body else "")
+        + script_tail
     )
     try:
         output = run(
@@ -264,6 +288,36 @@ def parse_wrk(output: str) -> Load:
         errors=count(r"(?:connect|read|write|timeout) (\d+)"),
         non_2xx=count(r"Non-2xx or 3xx responses: (\d+)"),
     )
+
+
+def under_pressure(
+    served: Served, token: str, item: str, *, seconds: int, connections: int, sustained: int
+) -> tuple[dict[str, float], dict[str, Load]]:
+    """Memory and liveness under pressure: `/health/live` (two connections) during a login
+    flood, the memory after it, and the memory after `sustained` seconds of mixed reads and
+    after nine times as long again. The figures, and the wrk runs they came from."""
+    health, login = ROUTES[0], ROUTES[-1]
+    with ThreadPoolExecutor(2) as pool:
+        flood = pool.submit(
+            wrk, served.base, login, token, item, seconds=seconds, connections=connections
+        )
+        during = pool.submit(wrk, served.base, health, token, item, seconds=seconds, connections=2)
+        loads = {"login flood": flood.result(), "health/live during it": during.result()}
+    figures = {"rss_after_login_flood_mib": rss_mib(served.process.pid)}
+    mixed = MIXED_READS.replace("ITEM", item)
+    for name, duration in (("first", sustained), ("then", 9 * sustained)):
+        loads[f"mixed reads, {name}"] = wrk(
+            served.base,
+            Route("mixed", "GET", "/health/live"),
+            token,
+            item,
+            seconds=duration,
+            connections=connections,
+            script_tail=mixed,
+        )
+        figures[f"rss_after_mixed_reads_{name}_mib"] = rss_mib(served.process.pid)
+    figures["health_p99_during_login_flood_ms"] = loads["health/live during it"].p99_ms
+    return figures, loads
 
 
 def bake(option_set: str, work: Path) -> tuple[Path, float, str]:
@@ -436,6 +490,19 @@ def main(argv: list[str] | None = None) -> int:
                         connections=args.connections,
                     )
                     report.loads.setdefault(f"{name} {route.name}", []).append(asdict(load))
+        # After the rounds, so that memory is measured on a warm process.
+        for option_set in OPTION_SETS:
+            served, token, item = targets[option_set]
+            figures, pressure = under_pressure(
+                served,
+                token,
+                item,
+                seconds=args.seconds,
+                connections=args.connections,
+                sustained=1 if args.quick else 2 * args.seconds,
+            )
+            report.services[option_set] |= {k: round(v, 1) for k, v in figures.items()}
+            report.pressure[option_set] = {name: asdict(load) for name, load in pressure.items()}
     args.output.mkdir(parents=True, exist_ok=True)
     stem = args.output / report.started[:10]
     stem.with_suffix(".json").write_text(json.dumps(asdict(report), indent=2) + "\n")
@@ -452,9 +519,9 @@ def median(runs: list[dict[str, Any]], key: str) -> float:
 
 def clean(report: Report) -> bool:
     """Whether every run finished with no error and only 2xx answers."""
-    return all(
-        run["errors"] == 0 and run["non_2xx"] == 0 for runs in report.loads.values() for run in runs
-    )
+    runs = [run for runs in report.loads.values() for run in runs]
+    runs += [run for loads in report.pressure.values() for run in loads.values()]
+    return all(run["errors"] == 0 and run["non_2xx"] == 0 for run in runs)
 
 
 def markdown(report: Report) -> str:
@@ -493,5 +560,23 @@ def markdown(report: Report) -> str:
             f"| {option_set} | {figures.get('python', '')} | {figures['bake_to_green_seconds']} | "
             f"{figures['suite_seconds']} | "
             f"{figures['start_to_first_200_seconds']} | {figures['idle_rss_mib']} |"
+        )
+    if report.pressure:
+        lines += [
+            "",
+            "| service | logins/s in a flood | health/live p99 during it, ms | RSS after it MiB "
+            "| mixed reads: requests, RSS MiB | then: requests, RSS MiB |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+    for option_set, loads in report.pressure.items():
+        figures = report.services[option_set]
+        first, then = loads["mixed reads, first"], loads["mixed reads, then"]
+        lines.append(
+            f"| {option_set} | {loads['login flood']['requests_per_second']:,.0f} | "
+            f"{figures['health_p99_during_login_flood_ms']} | "
+            f"{figures['rss_after_login_flood_mib']} | "
+            f"{first['requests']:,}, {figures['rss_after_mixed_reads_first_mib']} | "
+            f"{first['requests'] + then['requests']:,}, "
+            f"{figures['rss_after_mixed_reads_then_mib']} |"
         )
     return "\n".join(lines) + "\n"

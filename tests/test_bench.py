@@ -26,4 +26,14 @@ def test_a_quick_run_measures_every_route_of_every_target_without_errors(tmp_pat
     for name, runs in report["loads"].items():
         assert runs[0]["requests"] > 0, name
         assert runs[0]["errors"] == runs[0]["non_2xx"] == 0, name
+    for option_set, pressure in report["pressure"].items():
+        assert set(pressure) == {
+            "login flood",
+            "health/live during it",
+            "mixed reads, first",
+            "mixed reads, then",
+        }, option_set
+        for name, load in pressure.items():
+            assert load["requests"] > 0, name
+            assert load["errors"] == load["non_2xx"] == 0, name
     assert "| sqlite | `users/me` |" in output
