@@ -12,7 +12,7 @@ from starlette.types import Message
 
 from {{ cookiecutter.package_name }}.core.logging import configure_logging
 from {{ cookiecutter.package_name }}.settings import Settings
-from tests.conftest import http_client, logged_events
+from tests.conftest import http_client
 
 
 async def test_a_request_id_is_generated_and_echoed(client: AsyncClient) -> None:
@@ -46,20 +46,32 @@ async def test_errors_carry_the_request_id_too(client: AsyncClient) -> None:
 
 
 async def test_the_access_log_has_route_status_duration_and_no_query(
-    client: AsyncClient, caplog: pytest.LogCaptureFixture
+    client: AsyncClient, settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with caplog.at_level(logging.INFO):
-        response = await client.get(
-            "/api/v1/items/6f1c2a7e-0b9d-4c3f-8a5e-2d1b0c9f8e7d?token=hunter2"
-        )
+    configure_logging(settings.model_copy(update={"log_level": "INFO"}))
 
-    [event] = [e for e in logged_events(caplog) if e["event"] == "request"]
+    response = await client.get("/api/v1/items/6f1c2a7e-0b9d-4c3f-8a5e-2d1b0c9f8e7d?token=hunter2")
+
+    output = capsys.readouterr().out
+    [event] = [json.loads(line) for line in output.splitlines() if '"event": "request"' in line]
     assert event["method"] == "GET"
     assert event["route"] == "/api/v1/items/{item_id}"
     assert event["status"] == 404
     assert event["duration_ms"] >= 0
     assert event["request_id"] == response.headers["x-request-id"]
-    assert "hunter2" not in caplog.text
+    assert (event["level"], event["logger"]) == ("info", "{{ cookiecutter.package_name }}.access")
+    assert event["timestamp"].endswith("Z")
+    assert "hunter2" not in output
+
+
+async def test_the_access_log_follows_the_log_level(
+    client: AsyncClient, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging(settings.model_copy(update={"log_level": "WARNING"}))
+
+    await client.get("/health/live")
+
+    assert '"event": "request"' not in capsys.readouterr().out
 
 
 def test_logs_render_as_one_json_object_per_line(

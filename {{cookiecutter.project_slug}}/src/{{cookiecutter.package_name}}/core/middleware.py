@@ -13,13 +13,13 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from {{ cookiecutter.package_name }}.core import logging as service_logging
 from {{ cookiecutter.package_name }}.core.problems import send_problem
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # Accept a caller's id only if it is short and plain, so it is safe to log and echo.
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,128}")
 
-access_logger = structlog.get_logger("{{ cookiecutter.package_name }}.access")
 error_logger = structlog.get_logger("{{ cookiecutter.package_name }}.errors")
 
 
@@ -99,7 +99,7 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send_with_status)
         finally:
             route = scope.get("route")
-            access_logger.info(
+            service_logging.access_log.info(
                 "request",
                 method=scope["method"],
                 route=getattr(route, "path", None),
