@@ -376,6 +376,17 @@ def database_for(option_set: str, work: Path) -> Iterator[str]:
         run([*psql, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'], TEMPLATE)
 
 
+def forget_redis_keys(project: Path, prefix: str) -> None:
+    """Delete the keys a service left under `prefix`, with its own Redis client."""
+    script = (
+        "import redis, sys\n"
+        "client = redis.Redis.from_url(sys.argv[1])\n"
+        "for key in client.scan_iter(match=sys.argv[2] + '*'):\n"
+        "    client.unlink(key)\n"
+    )
+    run([str(project / ".venv" / "bin" / "python"), "-c", script, REDIS_URL, prefix], TEMPLATE)
+
+
 def seed(base: str) -> tuple[str, str]:
     """Register the account, log in, create items; an access token and one item's id."""
     request("POST", f"{base}/api/v1/auth/register", json.dumps(ACCOUNT), "application/json")
@@ -423,7 +434,10 @@ def main(argv: list[str] | None = None) -> int:
         for option_set in OPTION_SETS:
             project, to_green, summary = bake(option_set, work)
             database_url = stack.enter_context(database_for(option_set, work))
-            env = service_environment(project, database_url, f"bench:{uuid.uuid4().hex[:8]}:")
+            prefix = f"bench:{uuid.uuid4().hex[:8]}:"
+            env = service_environment(project, database_url, prefix)
+            if "REDIS_URL" in env:
+                stack.callback(forget_redis_keys, project, prefix)
             python = str(project / ".venv" / "bin" / "python")
             run([str(project / ".venv" / "bin" / "alembic"), "upgrade", "head"], project, env)
             service = stack.enter_context(

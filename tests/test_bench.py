@@ -15,6 +15,7 @@ def test_a_quick_run_measures_every_route_of_every_target_without_errors(tmp_pat
     require_tool(shutil.which("psql") is not None, "psql (apt-get install postgresql-client)")
 
     output = run([sys.executable, "-m", "bench", "--quick", "--output", str(tmp_path)], TEMPLATE)
+    leftovers = run(["redis-cli", "-h", "127.0.0.1", "--scan", "--pattern", "bench:*"], TEMPLATE)
 
     [results] = tmp_path.glob("*.json")
     report = json.loads(results.read_text(encoding="utf-8"))
@@ -37,3 +38,4 @@ def test_a_quick_run_measures_every_route_of_every_target_without_errors(tmp_pat
             assert load["requests"] > 0, name
             assert load["errors"] == load["non_2xx"] == 0, name
     assert "| sqlite | `users/me` |" in output
+    assert leftovers.split() == [], "the harness left keys in Redis"
