@@ -67,8 +67,10 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./{{ cookiecutter.package_name }}.db"
 {%- endif %}
     database_echo: bool = False
-    database_pool_size: PositiveInt = 5
-    database_max_overflow: int = Field(default=10, ge=0)
+    # Connections open lazily and stay pooled. Overflow connections close as soon as they are
+    # handed back, so a process busier than its pool would open one for many of its requests.
+    database_pool_size: PositiveInt = 10
+    database_max_overflow: int = Field(default=0, ge=0)
     database_pool_timeout: float = Field(default=5.0, gt=0)
     database_pool_recycle: int = Field(default=1800, ge=-1)
     # A database server's connection idle longer than this is pinged before use, and replaced

@@ -1,14 +1,21 @@
 """The service opens its SQLite file but never creates it, and notices when it goes away;
-its connections to PostgreSQL bound every statement's time."""
+its connections to PostgreSQL bound every statement's time; a busy process keeps its pooled
+connections open."""
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from httpx import AsyncClient
+from sqlalchemy import event
 
-from {{ cookiecutter.package_name }}.core.db import missing_database_file
+from {{ cookiecutter.package_name }}.core.db import (
+    SCHEMA_REVISION,
+    Database,
+    missing_database_file,
+)
 from {{ cookiecutter.package_name }}.settings import Settings
 from tests.conftest import ME_URL, SEEDED_ACCOUNTS, http_client, login, own_app
 from tests.problem_assertions import assert_problem, assert_unavailable
@@ -95,3 +102,32 @@ def test_missing_database_file_names_only_an_absent_sqlite_file(tmp_path: Path) 
     assert missing(f"sqlite+aiosqlite:///{present}") is None
     assert missing("sqlite+aiosqlite:///:memory:") is None
     assert missing("postgresql+asyncpg://app@db/app") is None
+
+
+async def test_a_busy_process_reuses_its_connections_instead_of_opening_new_ones(
+    settings: Settings,
+) -> None:
+    # As many sessions at once as the pool allows, three times over: every connection opened
+    # in the first round is handed out again, none is closed on its way back.
+    at_once = settings.database_pool_size + settings.database_max_overflow
+    database = Database(settings)
+    opened = 0
+
+    def count(*_: object) -> None:
+        nonlocal opened
+        opened += 1
+
+    event.listen(database.engine.sync_engine, "connect", count)
+
+    async def hold_a_connection() -> None:
+        async with database.sessionmaker() as session:
+            await session.execute(SCHEMA_REVISION)
+            await asyncio.sleep(0.01)  # still checked out while the others ask for theirs
+
+    try:
+        for _ in range(3):
+            await asyncio.gather(*(hold_a_connection() for _ in range(at_once)))
+    finally:
+        await database.dispose()
+
+    assert opened == at_once
