@@ -4,12 +4,19 @@ Run inside a baked service's environment, with that service's package importable
 
     python -m bench.baselines bare PORT
     python -m bench.baselines stackless PORT
+    python -m bench.baselines statement PORT
 
 - `bare`: a FastAPI app with one JSON route, `GET /`.
 - `stackless`: the service's own routers, database, cache and handlers without the
   cross-cutting stack: no middleware (so no access log), no rate limits, and authentication
   replaced by a loader of the caller named by `BENCH_ACCESS_TOKEN`, decoded once at start,
   which runs the same one statement as authentication (user and live session).
+- `statement`: that one statement alone, with no service around it, for the caller named by
+  `BENCH_ACCESS_TOKEN`: `GET /session` runs it on a session of the service's own database
+  layer and commits, as a request's unit of work does, and returns the user as `UserRead`;
+  `GET /driver` sends the same SQL with the same parameters straight to the driver (asyncpg
+  or aiosqlite) and returns the row. They show what the database layer costs `users/me`,
+  and what the driver alone would.
 
 Both run under `serve`'s own uvicorn options. The replacements are made before the routers
 are imported, not through `app.dependency_overrides`: with any override present, FastAPI
@@ -21,10 +28,12 @@ rebuilds every dependency of every request, which would slow the baseline itself
 import importlib
 import os
 import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 
-def bare_app() -> Any:
+def bare_app(_: str) -> Any:
     """One JSON route and nothing else."""
     fastapi = importlib.import_module("fastapi")
     app = fastapi.FastAPI()
@@ -68,13 +77,80 @@ def stackless_app(package: str) -> Any:
     return app
 
 
+def statement_app(package: str) -> Any:
+    """The caller's statement through the service's session, and straight through the driver."""
+    fastapi = importlib.import_module("fastapi")
+    sqlalchemy = importlib.import_module("sqlalchemy")
+    service = importlib.import_module(f"{package}.auth.service")
+    tokens = importlib.import_module(f"{package}.auth.tokens")
+    user_read = importlib.import_module(f"{package}.users.schemas").UserRead
+    settings = importlib.import_module(f"{package}.settings").get_settings()
+    database = importlib.import_module(f"{package}.core.db").Database(settings)
+    claims = tokens.TokenCodec(settings).verify(
+        os.environ["BENCH_ACCESS_TOKEN"], tokens.TokenType.ACCESS
+    )
+    fetch: list[Callable[[], Awaitable[Any]]] = []
+
+    async def caller() -> Any:
+        async with database.sessionmaker() as session:
+            principal = await service.authenticate(session, claims)
+            await session.commit()
+        return principal.user
+
+    @asynccontextmanager
+    async def lifespan(_: Any) -> AsyncIterator[None]:
+        sent: list[tuple[str, Any]] = []  # the SQL and parameters the driver receives
+
+        def note(*args: Any) -> None:
+            sent.append((args[2], args[3]))
+
+        engine = database.engine.sync_engine
+        sqlalchemy.event.listen(engine, "before_cursor_execute", note)
+        await caller()
+        sqlalchemy.event.remove(engine, "before_cursor_execute", note)
+        sql, parameters = sent[-1]
+        url = sqlalchemy.make_url(settings.database_url)
+        if url.get_driver_name() == "asyncpg":
+            dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+            pool = await importlib.import_module("asyncpg").create_pool(
+                dsn, max_size=settings.database_pool_size
+            )
+            fetch.append(lambda: pool.fetchrow(sql, *parameters))
+            close = pool.close
+        else:
+            connection = await importlib.import_module("aiosqlite").connect(url.database)
+
+            async def one_row() -> Any:
+                async with connection.execute(sql, parameters) as cursor:
+                    return await cursor.fetchone()
+
+            fetch.append(one_row)
+            close = connection.close
+        yield
+        await close()
+        await database.dispose()
+
+    app = fastapi.FastAPI(lifespan=lifespan)
+
+    async def session_route() -> Any:
+        return user_read.model_validate(await caller())
+
+    async def driver_route() -> list[str]:
+        return [str(value) for value in await fetch[0]()]
+
+    app.add_api_route("/session", session_route, methods=["GET"], response_model=user_read)
+    app.add_api_route("/driver", driver_route, methods=["GET"])
+    return app
+
+
 def main(argv: list[str]) -> None:
     """Serve the baseline `argv[0]` on port `argv[1]` with `serve`'s uvicorn options."""
     kind, port = argv
     package = os.environ["BENCH_PACKAGE"]
     server = importlib.import_module(f"{package}.server")
     settings = importlib.import_module(f"{package}.settings").get_settings()
-    app = bare_app() if kind == "bare" else stackless_app(package)
+    apps = {"bare": bare_app, "stackless": stackless_app, "statement": statement_app}
+    app = apps[kind](package)
     options = server.server_options(settings)
     options.pop("reload_dirs")
     importlib.import_module("uvicorn").run(app, host="127.0.0.1", port=int(port), **options)

@@ -3,7 +3,7 @@
 `uv run python -m bench` (README, "Benchmarks") bakes the default set and the
 `postgresql-redis` set through the real hook (which installs each and runs its tests),
 times each baked suite, migrates and seeds each service, starts each with its production
-serve command, and drives every route with wrk, alternating round by round with two
+serve command, and drives every route with wrk, alternating round by round with the
 baselines (`bench/baselines.py`) so that the machine's drift cancels out. Every figure is
 reported with its ratio to its baseline; results go to `bench/results/<date>.json` and `.md`.
 `--quick` runs one short round, as the template's suite does to check that the harness works.
@@ -90,6 +90,11 @@ ROUTES = [
     ),
 ]
 BARE = Route("bare /", "GET", "/", authenticated=False)
+# `users/me`'s one statement alone: on the service's session, and on the driver.
+STATEMENT_ROUTES = [
+    Route("statement on the session", "GET", "/session", authenticated=False),
+    Route("statement on the driver", "GET", "/driver", authenticated=False),
+]
 
 
 # A wrk script tail that numbers each request's body, so that created names never repeat.
@@ -430,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch, ExitStack() as stack:
         work = Path(scratch)
-        targets: dict[str, tuple[Served, str, str]] = {}
+        targets: dict[str, tuple[Served, str, str, list[Route]]] = {}
         for option_set in OPTION_SETS:
             project, to_green, summary = bake(option_set, work)
             database_url = stack.enter_context(database_for(option_set, work))
@@ -450,14 +455,18 @@ def main(argv: list[str] | None = None) -> int:
             )
             token, item = seed(service.base)
             env["BENCH_ACCESS_TOKEN"] = token
-            stackless = stack.enter_context(
-                serving(
-                    [python, "-m", "bench.baselines", "stackless", "{port}"],
-                    project,
-                    env,
-                    work / f"{option_set}-stackless.log",
+            baselines = {
+                kind: stack.enter_context(
+                    serving(
+                        [python, "-m", "bench.baselines", kind, "{port}"],
+                        project,
+                        env,
+                        work / f"{option_set}-{kind}.log",
+                        probe=probe,
+                    )
                 )
-            )
+                for kind, probe in (("stackless", "/health/live"), ("statement", "/session"))
+            }
             report.services[option_set] = {
                 "python": run([python, "--version"], project).split()[-1],
                 "bake_to_green_seconds": round(to_green, 1),
@@ -468,8 +477,9 @@ def main(argv: list[str] | None = None) -> int:
                 "start_to_first_200_seconds": round(service.start_seconds, 2),
                 "idle_rss_mib": round(rss_mib(service.process.pid), 1),
             }
-            targets[option_set] = (service, token, item)
-            targets[f"{option_set} stackless"] = (stackless, token, item)
+            targets[option_set] = (service, token, item, ROUTES)
+            targets[f"{option_set} stackless"] = (baselines["stackless"], token, item, ROUTES)
+            targets[f"{option_set} statement"] = (baselines["statement"], "", "", STATEMENT_ROUTES)
         sqlite_project = work / "sqlite" / "my-service"
         bare_env = service_environment(sqlite_project, "sqlite+aiosqlite:///unused.db", "bench:")
         bare = stack.enter_context(
@@ -493,8 +503,8 @@ def main(argv: list[str] | None = None) -> int:
                     wrk(bare.base, BARE, "", "", seconds=args.seconds, connections=args.connections)
                 )
             )
-            for name, (served, token, item) in targets.items():
-                for route in ROUTES:
+            for name, (served, token, item, routes) in targets.items():
+                for route in routes:
                     load = wrk(
                         served.base,
                         route,
@@ -506,7 +516,7 @@ def main(argv: list[str] | None = None) -> int:
                     report.loads.setdefault(f"{name} {route.name}", []).append(asdict(load))
         # After the rounds, so that memory is measured on a warm process.
         for option_set in OPTION_SETS:
-            served, token, item = targets[option_set]
+            served, token, item, _ = targets[option_set]
             figures, pressure = under_pressure(
                 served,
                 token,
@@ -553,7 +563,7 @@ def markdown(report: Report) -> str:
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, runs in report.loads.items():
-        if name == "bare" or " stackless " in name:
+        if name == "bare" or " stackless " in name or " statement " in name:
             continue
         option_set, route = name.split(" ", 1)
         rate = median(runs, "requests_per_second")
@@ -564,6 +574,18 @@ def markdown(report: Report) -> str:
             f"{median(runs, 'p50_ms'):.2f} | {median(runs, 'p99_ms'):.2f} | "
             f"{sum(run['errors'] for run in runs)} | {sum(run['non_2xx'] for run in runs)} |"
         )
+    lines += [
+        "",
+        "| service | `users/me` x bare | its statement on the service's session x bare "
+        "| on the driver x bare |",
+        "|---|---:|---:|---:|",
+    ]
+    for option_set in report.services:
+        ratios = [
+            median(report.loads[f"{option_set} {name}"], "requests_per_second") / bare
+            for name in ("users/me", *(f"statement {route.name}" for route in STATEMENT_ROUTES))
+        ]
+        lines.append(f"| {option_set} | " + " | ".join(f"{r:.3f}" for r in ratios) + " |")
     lines += [
         "",
         "| service | Python | bake to green s | suite s | start to first 200 s | idle RSS MiB |",
