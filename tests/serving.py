@@ -10,7 +10,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,16 +97,22 @@ def migrate(project: Path, service_env: Path, env: Mapping[str, str]) -> None:
 
 @contextmanager
 def serve(
-    project: Path, service_env: Path, env: Mapping[str, str], logs: list[Path]
+    project: Path,
+    service_env: Path,
+    env: Mapping[str, str],
+    logs: list[Path],
+    options: Sequence[str] = (),
 ) -> Iterator[list[Served]]:
-    """Run `<package> serve` once for each of `logs`, each on a free port, until the block
-    ends; then send each SIGTERM and check that it stops within its graceful-shutdown time."""
+    """Run `<package> serve [options]` once for each of `logs`, each on a free port, until the
+    block ends; then send each SIGTERM and check that it stops within its graceful-shutdown
+    time."""
     package = next((project / "src").iterdir()).name
     with ExitStack() as stack:
         started: list[tuple[subprocess.Popen[bytes], Served]] = []
         for log in logs:
             port = str(free_port())
             command = [str(service_env / "python"), "-m", package, "serve", "--port", port]
+            command += options
             log_file = stack.enter_context(log.open("wb"))
             server = subprocess.Popen(
                 command, cwd=project, env=env, stdout=log_file, stderr=log_file
@@ -132,9 +138,11 @@ def _until_live(server: subprocess.Popen[bytes], served: Served) -> None:
 
 
 @contextmanager
-def serving(project: Path, service_env: Path, workdir: Path) -> Iterator[Served]:
-    """Migrate a fresh SQLite database, start `<package> serve`, stop it on exit."""
+def serving(
+    project: Path, service_env: Path, workdir: Path, options: Sequence[str] = ()
+) -> Iterator[Served]:
+    """Migrate a fresh SQLite database, start `<package> serve [options]`, stop it on exit."""
     env = service_environment(project, DATABASE_URL=f"sqlite+aiosqlite:///{workdir / 'served.db'}")
     migrate(project, service_env, env)
-    with serve(project, service_env, env, [workdir / "server.log"]) as (served,):
+    with serve(project, service_env, env, [workdir / "server.log"], options) as (served,):
         yield served

@@ -6,6 +6,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -209,3 +210,26 @@ def test_migrate_then_serve_answers_ready_and_docs(
         status, _ = post(f"{served.base}/api/v1/items", item, "application/json", token)
         assert status == 201
     assert '"event": "request"' in served.log.read_text()
+
+
+def test_the_metrics_of_several_workers_add_up(
+    bake: Callable[..., Path], service_env: Path, tmp_path: Path
+) -> None:
+    requests = 12
+    with serving(bake(), service_env, tmp_path, ["--workers", "2"]) as served:
+        # Sent at once, so that both workers take some.
+        with ThreadPoolExecutor(requests) as pool:
+            ready = pool.map(get, [f"{served.base}/health/ready"] * requests)
+            assert [status for status, _ in ready] == [200] * requests
+        # Each scrape reaches one worker or the other; every one counts both workers' requests.
+        scrapes = [get(f"{served.base}/metrics") for _ in range(6)]
+
+    pattern = r'^http_requests_total\{method="GET",route="/health/ready",status="2xx"\} (\S+)$'
+    for status, text in scrapes:
+        assert status == 200, text
+        counted = re.search(pattern, text, re.MULTILINE)
+        assert counted is not None, text
+        assert float(counted[1]) == requests
+        # Read from the workers' shared files, not from the answering process's memory, which
+        # would add the process collector's own series.
+        assert "process_resident_memory_bytes" not in text

@@ -14,9 +14,10 @@ from {{ cookiecutter.package_name }}.core.cache import Cache
 from {{ cookiecutter.package_name }}.core.db import Database
 from {{ cookiecutter.package_name }}.core.docs import install_docs
 from {{ cookiecutter.package_name }}.core.logging import configure_logging
+from {{ cookiecutter.package_name }}.core.metrics import process_stopped
 from {{ cookiecutter.package_name }}.core.middleware import (
-    AccessLogMiddleware,
     BodySizeLimitMiddleware,
+    ObserveRequestsMiddleware,
     RequestContextMiddleware,
 )
 from {{ cookiecutter.package_name }}.core.openapi import install_openapi, problem_responses
@@ -29,7 +30,11 @@ from {{ cookiecutter.package_name }}.core.protection import (
 from {{ cookiecutter.package_name }}.core.ratelimit import RateLimiter
 from {{ cookiecutter.package_name }}.core.stores import Stores, open_stores
 from {{ cookiecutter.package_name }}.health.router import router as health_router
-from {{ cookiecutter.package_name }}.settings import Settings, get_settings
+from {{ cookiecutter.package_name }}.settings import (
+    LOCAL_ENVIRONMENTS,
+    Settings,
+    get_settings,
+)
 
 TITLE = "{{ cookiecutter.project_name }}"
 VERSION = "{{ cookiecutter.version }}"
@@ -75,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         await app.state.database.dispose()
         await app.state.stores.close()
+        process_stopped()
 
     app = FastAPI(
         title=TITLE,
@@ -100,7 +106,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router)
 
     # Added last runs first: security headers (on every response, the last-resort 500
-    # included), request context, access log, trusted proxies, allowed hosts, body limit, CORS.
+    # included), request context, access log and metrics (which answers /metrics itself, for
+    # scrapers that name the pod's address as the host), trusted proxies, allowed hosts, body
+    # limit, CORS.
     # The body limit is the service's own: the framework's built-in one answers a declared
     # oversize Content-Length with a plain-text 413 that bypasses the problem format.
     if settings.cors_allow_origins:
@@ -122,7 +130,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(AllowedHostsMiddleware, allowed_hosts=settings.allowed_hosts)
     if settings.trusted_proxies:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
-    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(
+        ObserveRequestsMiddleware,
+        metrics_token=settings.metrics_token,
+        open_locally=settings.environment in LOCAL_ENVIRONMENTS,
+    )
     app.add_middleware(RequestContextMiddleware)
     hsts = settings.hsts_max_age_seconds if settings.https_only else None
     app.add_middleware(SecurityHeadersMiddleware, hsts_max_age=hsts)

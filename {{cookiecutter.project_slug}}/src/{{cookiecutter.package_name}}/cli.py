@@ -2,13 +2,17 @@
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import uvicorn
 
 from {{ cookiecutter.package_name }}.core.db import missing_database_file
 from {{ cookiecutter.package_name }}.core.logging import configure_logging
+from {{ cookiecutter.package_name }}.core.metrics import MULTIPROCESS_DIRECTORY
 from {{ cookiecutter.package_name }}.server import server_options
 from {{ cookiecutter.package_name }}.settings import get_settings
 
@@ -26,14 +30,31 @@ def serve(args: argparse.Namespace) -> None:
         )
     # Configured here too, so the reloader and worker supervisor log in the same format.
     configure_logging(settings)
-    uvicorn.run(
-        "{{ cookiecutter.package_name }}.main:app",
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        reload=args.reload,
-        **server_options(settings),
-    )
+    with metrics_shared_by(args.workers):
+        uvicorn.run(
+            "{{ cookiecutter.package_name }}.main:app",
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            reload=args.reload,
+            **server_options(settings),
+        )
+
+
+@contextmanager
+def metrics_shared_by(workers: int) -> Iterator[None]:
+    """Several workers write their metrics to one folder, which any of them reads for a
+    scrape (`core.metrics`): a fresh one, removed at exit, unless PROMETHEUS_MULTIPROC_DIR
+    names one already."""
+    if workers < 2 or MULTIPROCESS_DIRECTORY in os.environ:  # noqa: PLR2004
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="metrics-") as folder:
+        os.environ[MULTIPROCESS_DIRECTORY] = folder
+        try:
+            yield
+        finally:
+            del os.environ[MULTIPROCESS_DIRECTORY]
 
 
 def create_admin(args: argparse.Namespace) -> None:

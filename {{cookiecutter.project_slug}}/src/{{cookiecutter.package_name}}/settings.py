@@ -8,6 +8,7 @@ from typing import Annotated, Literal, Self
 from limits import parse
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     Field,
     PositiveFloat,
     PositiveInt,
@@ -109,6 +110,10 @@ class Settings(BaseSettings):
     # Behind HTTPS: responses carry Strict-Transport-Security.
     https_only: bool = False
     hsts_max_age_seconds: int = Field(default=63_072_000, ge=0)
+
+    # The bearer token a Prometheus scrape of /metrics must send. Without one (or empty),
+    # /metrics answers only in development and test.
+    metrics_token: Annotated[SecretStr | None, BeforeValidator(lambda v: v or None)] = None
 
     # The HTTP server (server.py): request-head limits, timeouts for slow clients, and how
     # long a SIGTERM lets in-flight requests finish before the process exits anyway.

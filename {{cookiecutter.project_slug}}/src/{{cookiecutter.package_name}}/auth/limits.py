@@ -13,6 +13,7 @@ from fastapi.routing import APIRoute
 from {{ cookiecutter.package_name }}.auth.dependencies import BearerClaims
 from {{ cookiecutter.package_name }}.auth.tokens import TokenClaims
 from {{ cookiecutter.package_name }}.core.errors import RateLimited
+from {{ cookiecutter.package_name }}.core.metrics import RATE_LIMITED
 from {{ cookiecutter.package_name }}.core.ratelimit import RateLimiter
 
 
@@ -46,6 +47,7 @@ class RateLimit:
         limiter: RateLimiter = request.app.state.rate_limiter
         verdict = await limiter.hit(limiter.policies[self.policy], key)
         if not verdict.allowed:
+            RATE_LIMITED.labels(self.policy).inc()
             raise RateLimited(
                 f"Rate limit '{self.policy}' exceeded; retry in {verdict.reset_seconds} s.",
                 headers=verdict.headers,

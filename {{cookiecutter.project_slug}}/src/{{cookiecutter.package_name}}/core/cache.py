@@ -11,11 +11,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Protocol, TypeVar
+from typing import Annotated, Literal, Protocol, TypeVar
 
 import structlog
 from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
+
+from {{ cookiecutter.package_name }}.core.metrics import CACHE_READS
 
 logger = structlog.get_logger(__name__)
 
@@ -89,13 +91,24 @@ class MemoryCacheBackend:
         self._entries.clear()
 
 
+_METRIC_LABELS = {"hits": "hit", "misses": "miss", "errors": "error"}
+
+
 @dataclass
 class CacheStats:
-    """How reads have gone since start: served from the cache, loaded, or backend failures."""
+    """How reads have gone since start: served from the cache, loaded, or backend failures.
+
+    Each read is also counted in the `cache_reads_total` metric, across the process's caches.
+    """
 
     hits: int = 0
     misses: int = 0
     errors: int = 0
+
+    def count(self, result: Literal["hits", "misses", "errors"]) -> None:
+        """One more read that went this way."""
+        setattr(self, result, getattr(self, result) + 1)
+        CACHE_READS.labels(_METRIC_LABELS[result]).inc()
 
 
 class Cache:
@@ -121,9 +134,9 @@ class Cache:
             except ValidationError:
                 pass  # written by an older release; loaded afresh until it expires
             else:
-                self.stats.hits += 1
+                self.stats.count("hits")
                 return value
-        self.stats.misses += 1
+        self.stats.count("misses")
         value = await load()
         if cached is None:
             try:
@@ -141,7 +154,7 @@ class Cache:
             self._bypassed("invalidate", key, error)
 
     def _bypassed(self, operation: str, key: str, error: CacheUnavailable) -> None:
-        self.stats.errors += 1
+        self.stats.count("errors")
         logger.warning("cache_unavailable", operation=operation, key=key, error=str(error))
 
 

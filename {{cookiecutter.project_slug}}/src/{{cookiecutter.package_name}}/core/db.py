@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
+from {{ cookiecutter.package_name }}.core import metrics
 from {{ cookiecutter.package_name }}.core.errors import AppError
 from {{ cookiecutter.package_name }}.settings import Settings
 
@@ -130,7 +131,23 @@ def create_engine(settings: Settings, *, create_missing_file: bool = False) -> A
         event.listen(engine.sync_engine, "checkout", _refuse_moved_file)
     else:
         _ping_after_idle(engine, settings.database_pool_ping_after_idle_seconds)
+    _count_connections(engine)
     return engine
+
+
+def _count_connections(engine: AsyncEngine) -> None:
+    """Keep the pool's gauges (`core.metrics`): connections open, and checked out by requests.
+
+    Added after the checkout listeners that may refuse a connection, so that a refused one,
+    which the pool replaces, is not counted.
+    """
+    pool = engine.sync_engine
+    in_use, opened = metrics.DATABASE_CONNECTIONS_IN_USE, metrics.DATABASE_CONNECTIONS_OPEN
+    event.listen(pool, "connect", lambda *_: opened.inc())
+    event.listen(pool, "close", lambda *_: opened.dec())
+    event.listen(pool, "close_detached", lambda *_: opened.dec())
+    event.listen(pool, "checkout", lambda *_: in_use.inc())
+    event.listen(pool, "checkin", lambda *_: in_use.dec())
 
 
 def _ping_after_idle(engine: AsyncEngine, idle_seconds: float) -> None:

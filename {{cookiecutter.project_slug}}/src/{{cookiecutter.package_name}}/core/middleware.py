@@ -1,4 +1,5 @@
-"""Pure ASGI middleware: request ids, the access log, the body size limit, the last-resort 500.
+"""Pure ASGI middleware: request ids, the access log and metrics, the body size limit, the
+last-resort 500.
 
 Each layer wraps `send` instead of subclassing `BaseHTTPMiddleware`, so it costs about a
 microsecond per request and keeps context variables intact.
@@ -9,11 +10,13 @@ import time
 import uuid
 
 import structlog
+from pydantic import SecretStr
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from {{ cookiecutter.package_name }}.core import logging as service_logging
+from {{ cookiecutter.package_name }}.core import metrics
 from {{ cookiecutter.package_name }}.core.problems import send_problem
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -73,21 +76,30 @@ class RequestContextMiddleware:
             )
 
 
-class AccessLogMiddleware:
-    """Logs one event per request: method, route template, status, duration and request id.
+class ObserveRequestsMiddleware:
+    """Logs one event per request (method, route template, status, duration and request id),
+    counts and times it in the metrics, and answers scrapes of `/metrics` (`core.metrics`).
 
     Bodies, query strings and headers are never logged, so secrets cannot leak into logs.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, metrics_token: SecretStr | None, open_locally: bool) -> None:
         self.app = app
+        self.metrics_token = metrics_token
+        self.open_locally = open_locally
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if scope["path"] == metrics.METRICS_PATH:
+            await metrics.serve_metrics(
+                scope, receive, send, token=self.metrics_token, open_locally=self.open_locally
+            )
+            return
         start = time.perf_counter()
         status = 500
+        metrics.IN_FLIGHT.inc()
 
         async def send_with_status(message: Message) -> None:
             nonlocal status
@@ -98,15 +110,22 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive, send_with_status)
         finally:
-            route = scope.get("route")
+            seconds = time.perf_counter() - start
+            metrics.IN_FLIGHT.dec()
+            method = scope["method"]
+            route = getattr(scope.get("route"), "path", None)
             service_logging.access_log.info(
                 "request",
-                method=scope["method"],
-                route=getattr(route, "path", None),
+                method=method,
+                route=route,
                 path=scope["path"],
                 status=status,
-                duration_ms=round((time.perf_counter() - start) * 1000, 2),
+                duration_ms=round(seconds * 1000, 2),
             )
+            method = method if method in metrics.KNOWN_METHODS else "other"
+            route = route or metrics.UNMATCHED_ROUTE
+            metrics.REQUESTS.labels(method, route, f"{status // 100}xx").inc()
+            metrics.DURATION.labels(method, route).observe(seconds)
 
 
 class BodySizeLimitMiddleware:

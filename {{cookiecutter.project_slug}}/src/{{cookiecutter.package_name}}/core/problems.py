@@ -103,7 +103,14 @@ def problem_body(
 
 
 async def send_problem(
-    scope: Scope, receive: Receive, send: Send, *, status: int, code: str, detail: str
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    *,
+    status: int,
+    code: str,
+    detail: str,
+    headers: Mapping[str, str] | None = None,
 ) -> None:
     """Answer a request with a problem from pure ASGI code, before any route handles it."""
     body = problem_body(
@@ -113,7 +120,7 @@ async def send_problem(
         instance=scope["path"],
         request_id=str(scope.get("state", {}).get("request_id", "")),
     )
-    await ProblemResponse(body, status_code=status)(scope, receive, send)
+    await ProblemResponse(body, status_code=status, headers=headers)(scope, receive, send)
 
 
 def problem(

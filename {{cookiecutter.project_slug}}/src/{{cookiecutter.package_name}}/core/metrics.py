@@ -1,0 +1,149 @@
+"""Prometheus metrics: what the service counts, and how `/metrics` is served.
+
+Requests are counted and timed by route template (`/api/v1/items/{item_id}`, never the raw
+path) in `core.middleware.ObserveRequestsMiddleware`, which also answers `/metrics` before
+routing: scrapes are never rate limited, logged or in the OpenAPI document. With
+METRICS_TOKEN set, a scrape must send it as a bearer token; without one, `/metrics` answers
+only in local environments (development, test).
+
+With several worker processes (`serve --workers N`), every process writes its samples to
+files in PROMETHEUS_MULTIPROC_DIR and a scrape of any worker adds them all up; `serve` points
+it at a fresh folder when it starts more than one worker and the variable is unset.
+"""
+
+import hmac
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from pydantic import SecretStr
+from starlette.types import Receive, Scope, Send
+
+from {{ cookiecutter.package_name }}.core.problems import send_problem
+
+METRICS_PATH = "/metrics"
+MULTIPROCESS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
+# Methods are labels as sent only when standard: any other token a client sends is `other`,
+# so that no client can create label values at will.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# The label of requests no route matched (404s, and answers of the layers before routing).
+UNMATCHED_ROUTE = "<unmatched>"
+
+REQUESTS = Counter(
+    "http_requests",
+    "HTTP requests answered, by method, route template and status class.",
+    ["method", "route", "status"],
+)
+DURATION = Histogram(
+    "http_request_duration_seconds",
+    "Time from a request's arrival to the end of its response, by route template.",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+IN_FLIGHT = Gauge(
+    "http_requests_in_flight",
+    "HTTP requests being handled now.",
+    multiprocess_mode="livesum",
+)
+RATE_LIMITED = Counter(
+    "rate_limit_rejections",
+    "Requests refused with 429, by rate-limit policy.",
+    ["policy"],
+)
+DATABASE_CONNECTIONS_IN_USE = Gauge(
+    "db_pool_connections_in_use",
+    "Pooled database connections checked out by requests now.",
+    multiprocess_mode="livesum",
+)
+DATABASE_CONNECTIONS_OPEN = Gauge(
+    "db_pool_connections_open",
+    "Database connections the pools hold open now, in use or idle.",
+    multiprocess_mode="livesum",
+)
+CACHE_READS = Counter(
+    "cache_reads",
+    "Reads through the cache: served from it (hit), loaded (miss), or its backend failed.",
+    ["result"],
+)
+
+
+def exposition() -> bytes:
+    """Every metric in Prometheus' text format: this process's, or all workers' together."""
+    if MULTIPROCESS_DIRECTORY not in os.environ:
+        return generate_latest(REGISTRY)
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return generate_latest(registry)
+
+
+def process_stopped() -> None:
+    """Drop this process's live gauges from the shared samples, when it stops as a worker."""
+    if MULTIPROCESS_DIRECTORY in os.environ:
+        multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
+
+
+def _bearer_token(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            return token.strip() if scheme.lower() == "bearer" else ""
+    return ""
+
+
+async def serve_metrics(
+    scope: Scope, receive: Receive, send: Send, *, token: SecretStr | None, open_locally: bool
+) -> None:
+    """Answer a scrape of `/metrics`: the exposition, or a problem saying why not."""
+    if scope["method"] not in ("GET", "HEAD"):
+        await send_problem(
+            scope,
+            receive,
+            send,
+            status=405,
+            code="method_not_allowed",
+            detail="Metrics are read with GET.",
+            headers={"Allow": "GET, HEAD"},
+        )
+        return
+    if token is None and not open_locally:
+        await send_problem(
+            scope,
+            receive,
+            send,
+            status=404,
+            code="not_found",
+            detail="Metrics are served only when METRICS_TOKEN is set.",
+        )
+        return
+    expected = b"" if token is None else token.get_secret_value().encode()
+    if token is not None and not hmac.compare_digest(_bearer_token(scope).encode(), expected):
+        await send_problem(
+            scope,
+            receive,
+            send,
+            status=401,
+            code="not_authenticated",
+            detail="Send METRICS_TOKEN as `Authorization: Bearer <token>`.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+        return
+    body = exposition()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                (b"content-type", CONTENT_TYPE_LATEST.encode()),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
