@@ -34,6 +34,8 @@ MANIFEST: dict[str, dict[str, list[str]]] = {
         "True": ["src/{package_name}/core/redis.py", "tests/core/test_redis.py"],
         "False": [],
     },
+    "kubernetes": {"True": ["kubernetes"], "False": []},
+    "ci": {"github": [".github"], "none": []},
 }
 
 SECRET_LINE = re.compile(r"^SECRET_KEY=.*$", re.MULTILINE)

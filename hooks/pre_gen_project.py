@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 
 SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13")
 SUPPORTED_DATABASES = ("sqlite", "postgresql")
+SUPPORTED_CI = ("github", "none")
 
 # Top-level modules a baked service imports; a package with one of these names would shadow it.
 SERVICE_IMPORTS = frozenset(
@@ -158,6 +159,14 @@ def check_database(value: str) -> None:
         )
 
 
+def check_ci(value: str) -> None:
+    """One of the CI services the template writes a workflow for, or none."""
+    if value not in SUPPORTED_CI:
+        raise InvalidAnswer(
+            f"ci {value!r} is not supported; choose one of {', '.join(SUPPORTED_CI)}"
+        )
+
+
 def check_yes_no(field: str) -> Callable[[str], None]:
     """A yes/no answer, which cookiecutter has already turned into true or false."""
 
@@ -194,13 +203,20 @@ CHECKS: dict[str, Callable[[str], None]] = {
     "python_version": check_python,
     "database": check_database,
     "redis": check_yes_no("redis"),
+    "kubernetes": check_yes_no("kubernetes"),
+    "ci": check_ci,
 }
 
 
 def validate(answers: Mapping[str, object]) -> None:
-    """Raise `InvalidAnswer` for the first answer that cannot work."""
+    """Raise `InvalidAnswer` for the first answer that cannot work, alone or with another."""
     for field, check in CHECKS.items():
         check(str(answers[field]))
+    if str(answers["kubernetes"]) == "True" and answers["database"] != "postgresql":
+        raise InvalidAnswer(
+            "kubernetes runs several replicas, which cannot share a SQLite file; "
+            "answer database=postgresql with kubernetes=true"
+        )
 
 
 def main(rendered_context: str) -> int:

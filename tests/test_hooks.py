@@ -24,6 +24,8 @@ VALID = {
     "python_version": "3.12",
     "database": "sqlite",
     "redis": False,
+    "kubernetes": False,
+    "ci": "github",
 }
 
 
@@ -48,16 +50,21 @@ def test_valid_answers_pass() -> None:
         ("python_version", "3.10", "not supported"),
         ("database", "oracle", "not supported"),
         ("redis", "maybe", "not a yes/no answer"),
+        ("kubernetes", "maybe", "not a yes/no answer"),
+        ("ci", "gitlab", "not supported"),
+        ("kubernetes", True, "cannot share a SQLite file"),
         ("project_name", "", "is invalid"),
         ("description", "back\\slash", "is invalid"),
         ("author_name", "two\nlines", "is invalid"),
     ],
 )
-def test_each_bad_answer_names_field_value_and_remedy(field: str, value: str, message: str) -> None:
+def test_each_bad_answer_names_field_value_and_remedy(
+    field: str, value: object, message: str
+) -> None:
     with pytest.raises(pre_gen.InvalidAnswer) as caught:
         pre_gen.validate({**VALID, field: value})
 
-    assert str(caught.value).startswith(f"{field} {value!r}")
+    assert str(caught.value).startswith(f"{field} {value!r}" if value is not True else field)
     assert message in str(caught.value)
 
 

@@ -23,6 +23,7 @@ INVALID = [
     ({"description": 'say "hi"'}, "description 'say \"hi\"' is invalid"),
     # cookiecutter turns text into true or false itself; a number passes it unconverted.
     ({"redis": 2}, "redis '2' is not a yes/no answer"),
+    ({"kubernetes": True}, "kubernetes runs several replicas, which cannot share a SQLite file"),
 ]
 
 
