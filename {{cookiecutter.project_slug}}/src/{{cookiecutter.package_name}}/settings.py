@@ -201,12 +201,16 @@ class Settings(BaseSettings):
     def _refuse_placeholder_secret(self) -> Self:
         if self.environment in LOCAL_ENVIRONMENTS:
             return self
-        if _is_weak(self.secret_key.get_secret_value()):
-            raise ValueError(
-                f"SECRET_KEY must be a random value of at least {MIN_SECRET_BYTES} bytes "
-                f"when ENVIRONMENT={self.environment}; generate one with "
-                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
-            )
+        for name, secret in (
+            ("SECRET_KEY", self.secret_key),
+            ("METRICS_TOKEN", self.metrics_token),
+        ):
+            if secret is not None and _is_weak(secret.get_secret_value()):
+                raise ValueError(
+                    f"{name} must be a random value of at least {MIN_SECRET_BYTES} bytes "
+                    f"when ENVIRONMENT={self.environment}; generate one with "
+                    "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+                )
         return self
 
 

@@ -13,7 +13,7 @@ from tests.conftest import ME_URL, Account, http_client, own_app
 from tests.problem_assertions import assert_problem
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
-TOKEN = "a-scrape-token-of-enough-length"
+TOKEN = "a-scrape-token-of-enough-length-for-any-environment"
 
 
 async def scrape(client: AsyncClient, token: str | None = None) -> Samples:
