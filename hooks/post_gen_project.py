@@ -34,6 +34,14 @@ MANIFEST: dict[str, dict[str, list[str]]] = {
         "True": ["src/{package_name}/core/redis.py", "tests/core/test_redis.py"],
         "False": [],
     },
+    "observability": {
+        "prometheus+otel": ["src/{package_name}/core/tracing.py", "tests/core/test_tracing.py"],
+        "prometheus": [],
+    },
+    "sentry": {
+        "True": ["src/{package_name}/core/sentry.py", "tests/core/test_sentry.py"],
+        "False": [],
+    },
     "kubernetes": {"True": ["kubernetes"], "False": []},
     "ci": {"github": [".github"], "none": []},
 }

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13")
 SUPPORTED_DATABASES = ("sqlite", "postgresql")
 SUPPORTED_CI = ("github", "none")
+SUPPORTED_OBSERVABILITY = ("prometheus", "prometheus+otel")
 
 # Top-level modules a baked service imports; a package with one of these names would shadow it.
 SERVICE_IMPORTS = frozenset(
@@ -41,6 +42,8 @@ SERVICE_IMPORTS = frozenset(
         "migrations",
         "multipart",
         "mypy",
+        "opentelemetry",
+        "prometheus_client",
         "pwdlib",
         "pydantic",
         "pydantic_core",
@@ -48,6 +51,7 @@ SERVICE_IMPORTS = frozenset(
         "pytest",
         "redis",
         "ruff",
+        "sentry_sdk",
         "sqlalchemy",
         "src",
         "starlette",
@@ -142,29 +146,16 @@ def check_version(value: str) -> None:
         )
 
 
-def check_python(value: str) -> None:
-    """One of the Python versions the service is tested on."""
-    if value not in SUPPORTED_PYTHONS:
-        raise InvalidAnswer(
-            f"python_version {value!r} is not supported; choose one of "
-            f"{', '.join(SUPPORTED_PYTHONS)}"
-        )
+def check_choice(field: str, choices: tuple[str, ...]) -> Callable[[str], None]:
+    """One of `choices`."""
 
+    def check(value: str) -> None:
+        if value not in choices:
+            raise InvalidAnswer(
+                f"{field} {value!r} is not supported; choose one of {', '.join(choices)}"
+            )
 
-def check_database(value: str) -> None:
-    """One of the databases the template knows."""
-    if value not in SUPPORTED_DATABASES:
-        raise InvalidAnswer(
-            f"database {value!r} is not supported; choose one of {', '.join(SUPPORTED_DATABASES)}"
-        )
-
-
-def check_ci(value: str) -> None:
-    """One of the CI services the template writes a workflow for, or none."""
-    if value not in SUPPORTED_CI:
-        raise InvalidAnswer(
-            f"ci {value!r} is not supported; choose one of {', '.join(SUPPORTED_CI)}"
-        )
+    return check
 
 
 def check_yes_no(field: str) -> Callable[[str], None]:
@@ -200,11 +191,13 @@ CHECKS: dict[str, Callable[[str], None]] = {
     "author_name": check_text("author_name"),
     "author_email": check_email,
     "version": check_version,
-    "python_version": check_python,
-    "database": check_database,
+    "python_version": check_choice("python_version", SUPPORTED_PYTHONS),
+    "database": check_choice("database", SUPPORTED_DATABASES),
     "redis": check_yes_no("redis"),
+    "observability": check_choice("observability", SUPPORTED_OBSERVABILITY),
+    "sentry": check_yes_no("sentry"),
     "kubernetes": check_yes_no("kubernetes"),
-    "ci": check_ci,
+    "ci": check_choice("ci", SUPPORTED_CI),
 }
 
 

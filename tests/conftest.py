@@ -30,10 +30,17 @@ OPTION_SETS: dict[str, dict[str, Any]] = {
     "python-3.13": {"python_version": "3.13", "project_name": "Ledger"},
     # Rate limits and the cache in Redis; the baked tests use the Redis at REDIS_URL.
     "redis": {"redis": True},
-    # PostgreSQL through asyncpg; the baked tests use the server at DATABASE_URL.
-    "postgresql": {"database": "postgresql"},
-    # With the Kubernetes manifests, which need PostgreSQL and want Redis.
-    "postgresql-redis": {"database": "postgresql", "redis": True, "kubernetes": True},
+    # PostgreSQL through asyncpg; the baked tests use the server at DATABASE_URL. With
+    # OpenTelemetry traces.
+    "postgresql": {"database": "postgresql", "observability": "prometheus+otel"},
+    # Every option on: Redis, traces (Redis' too), Sentry and the Kubernetes manifests.
+    "postgresql-redis": {
+        "database": "postgresql",
+        "redis": True,
+        "observability": "prometheus+otel",
+        "sentry": True,
+        "kubernetes": True,
+    },
 }
 NO_SETUP = {"run_tests": False, "init_git": False}
 

@@ -24,6 +24,8 @@ VALID = {
     "python_version": "3.12",
     "database": "sqlite",
     "redis": False,
+    "observability": "prometheus",
+    "sentry": False,
     "kubernetes": False,
     "ci": "github",
 }
@@ -52,6 +54,8 @@ def test_valid_answers_pass() -> None:
         ("redis", "maybe", "not a yes/no answer"),
         ("kubernetes", "maybe", "not a yes/no answer"),
         ("ci", "gitlab", "not supported"),
+        ("observability", "datadog", "not supported"),
+        ("sentry", "maybe", "not a yes/no answer"),
         ("kubernetes", True, "cannot share a SQLite file"),
         ("project_name", "", "is invalid"),
         ("description", "back\\slash", "is invalid"),

@@ -28,7 +28,13 @@ from {{ cookiecutter.package_name }}.core.protection import (
     SecurityHeadersMiddleware,
 )
 from {{ cookiecutter.package_name }}.core.ratelimit import RateLimiter
+{%- if cookiecutter.sentry %}
+from {{ cookiecutter.package_name }}.core.sentry import configure_sentry
+{%- endif %}
 from {{ cookiecutter.package_name }}.core.stores import Stores, open_stores
+{%- if cookiecutter.observability == "prometheus+otel" %}
+from {{ cookiecutter.package_name }}.core.tracing import instrument, tracer_provider
+{%- endif %}
 from {{ cookiecutter.package_name }}.health.router import router as health_router
 from {{ cookiecutter.package_name }}.settings import (
     LOCAL_ENVIRONMENTS,
@@ -74,6 +80,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application from `settings` (the environment's when omitted)."""
     settings = settings or get_settings()
     configure_logging(settings)
+{%- if cookiecutter.sentry %}
+    configure_sentry(settings)
+{%- endif %}
+{%- if cookiecutter.observability == "prometheus+otel" %}
+    tracer_provider()  # before the database, whose engine is then traced
+{%- endif %}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -138,4 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     hsts = settings.hsts_max_age_seconds if settings.https_only else None
     app.add_middleware(SecurityHeadersMiddleware, hsts_max_age=hsts)
+{%- if cookiecutter.observability == "prometheus+otel" %}
+    instrument(app)
+{%- endif %}
     return app

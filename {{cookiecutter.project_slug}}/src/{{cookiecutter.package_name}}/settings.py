@@ -115,6 +115,12 @@ class Settings(BaseSettings):
     # /metrics answers only in development and test.
     metrics_token: Annotated[SecretStr | None, BeforeValidator(lambda v: v or None)] = None
 
+{%- if cookiecutter.sentry %}
+    # Sentry: errors are reported when a DSN is set; the share of requests traced, 0 to 1.
+    sentry_dsn: Annotated[SecretStr | None, BeforeValidator(lambda v: v or None)] = None
+    sentry_traces_sample_rate: float = Field(default=0.0, ge=0, le=1)
+{%- endif %}
+
     # The HTTP server (server.py): request-head limits, timeouts for slow clients, and how
     # long a SIGTERM lets in-flight requests finish before the process exits anyway.
     server_max_head_bytes: PositiveInt = 65_536

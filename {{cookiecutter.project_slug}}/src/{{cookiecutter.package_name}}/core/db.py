@@ -10,12 +10,8 @@ from sqlalchemy import event, make_url, text
 from sqlalchemy.engine import Dialect, ExceptionContext
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy.ext import asyncio as sqlalchemy_asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from {{ cookiecutter.package_name }}.core import metrics
@@ -121,7 +117,8 @@ def create_engine(settings: Settings, *, create_missing_file: bool = False) -> A
         # Set once per connection at connect time, so that no statement runs unbounded.
         timeout = str(settings.database_statement_timeout_ms)
         options["connect_args"] = {"server_settings": {"statement_timeout": timeout}}
-    engine = create_async_engine(settings.database_url, **options)
+    # Looked up at each call, so that instrumentation wrapping it (tracing) applies.
+    engine = sqlalchemy_asyncio.create_async_engine(settings.database_url, **options)
     event.listen(engine.sync_engine, "handle_error", _connect_failure_is_a_disconnect)
     if engine.dialect.name == "sqlite":
         mode = "rwc" if create_missing_file else "rw"

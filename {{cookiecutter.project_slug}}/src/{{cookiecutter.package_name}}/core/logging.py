@@ -7,6 +7,9 @@ import sys
 import structlog
 from structlog.typing import EventDict, FilteringBoundLogger, Processor, WrappedLogger
 
+{% if cookiecutter.observability == "prometheus+otel" -%}
+from {{ cookiecutter.package_name }}.core.tracing import add_trace_ids
+{% endif -%}
 from {{ cookiecutter.package_name }}.settings import Settings
 
 # Authentication and authorization events, for alerting and audits.
@@ -14,6 +17,9 @@ security_log = structlog.get_logger("{{ cookiecutter.package_name }}.security")
 
 SHARED_PROCESSORS: list[Processor] = [
     structlog.contextvars.merge_contextvars,
+{%- if cookiecutter.observability == "prometheus+otel" %}
+    add_trace_ids,
+{%- endif %}
     structlog.stdlib.add_log_level,
     structlog.stdlib.add_logger_name,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
@@ -58,6 +64,9 @@ def _access_log(renderers: list[Processor], level: int) -> FilteringBoundLogger:
         structlog.WriteLogger(sys.stdout),
         processors=[
             structlog.contextvars.merge_contextvars,
+{%- if cookiecutter.observability == "prometheus+otel" %}
+            add_trace_ids,
+{%- endif %}
             structlog.processors.add_log_level,
             name_it,
             structlog.processors.TimeStamper(fmt="iso", utc=True),

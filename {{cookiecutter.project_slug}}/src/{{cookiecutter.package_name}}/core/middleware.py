@@ -9,6 +9,9 @@ import re
 import time
 import uuid
 
+{% if cookiecutter.sentry -%}
+import sentry_sdk
+{% endif -%}
 import structlog
 from pydantic import SecretStr
 from starlette.datastructures import Headers, MutableHeaders
@@ -62,7 +65,10 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_request_id)
-        except Exception:
+        except Exception{% if cookiecutter.sentry %} as error{% endif %}:
+{%- if cookiecutter.sentry %}
+            sentry_sdk.capture_exception(error)  # a no-op unless SENTRY_DSN is set
+{%- endif %}
             error_logger.exception("unhandled_exception", path=scope["path"])
             if response_started:
                 raise
