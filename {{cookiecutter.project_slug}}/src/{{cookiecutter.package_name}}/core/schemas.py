@@ -7,12 +7,16 @@ from typing import Annotated, ClassVar, Final
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
     StringConstraints,
     ValidationInfo,
     field_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
 
 class MultiLine:
@@ -93,10 +97,41 @@ class RequestSchema(BaseModel):
 Trimmed = Annotated[str, StringConstraints(strip_whitespace=True)]
 
 
+def _integral_float_as_int(value: object) -> object:
+    """227.0 as 227: JSON Schema counts a number with no fraction as an integer."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# An integer, also when written 227.0; never a string, a bool or 227.5.
+WholeNumber = Annotated[int, BeforeValidator(_integral_float_as_int), Field(strict=True)]
+
+
 class PatchSchema(RequestSchema):
-    """A partial update: fields left out keep their values; only `nullable` ones take null."""
+    """A partial update: fields left out keep their values; only `nullable` ones take null.
+
+    Its JSON schema says so too: the other fields' `null` branch and `null` default, which
+    their Python type (`X | None = None`, to tell "left out" apart) would show, are removed.
+    """
 
     nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        for name, field in schema.get("properties", {}).items():
+            if name in cls.nullable:
+                continue
+            field.pop("default", None)
+            options = [option for option in field.pop("anyOf", []) if option != {"type": "null"}]
+            if len(options) == 1:
+                field.update(options[0])
+            elif options:
+                field["anyOf"] = options
+        return schema
 
     @field_validator("*")
     @classmethod

@@ -13,6 +13,7 @@ from {{ cookiecutter.package_name }}.core.schemas import (
     RequestSchema,
     ResponseSchema,
     Trimmed,
+    WholeNumber,
 )
 from {{ cookiecutter.package_name }}.items.models import (
     DESCRIPTION_MAX_LENGTH,
@@ -29,10 +30,9 @@ Description = Annotated[
     Field(max_length=DESCRIPTION_MAX_LENGTH, description="Free text of one or more lines."),
 ]
 PriceCents = Annotated[
-    int,
-    Field(strict=True, ge=0, le=100_000_000, description="Unit price in cents (1999 = 19.99)."),
+    WholeNumber, Field(ge=0, le=100_000_000, description="Unit price in cents (1999 = 19.99).")
 ]
-Quantity = Annotated[int, Field(strict=True, ge=0, le=1_000_000, description="Units in stock.")]
+Quantity = Annotated[WholeNumber, Field(ge=0, le=1_000_000, description="Units in stock.")]
 
 
 class ItemCreate(RequestSchema):

@@ -21,8 +21,9 @@ from {{ cookiecutter.package_name }}.users.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
-# Every route on this router needs `users:admin`. Include it after `router`, so that
-# `/users/me` is matched before `/users/{user_id}`.
+# Every route on this router needs `users:admin`. Its paths take only a UUID, so `/users/me`
+# never reaches them: a method `me` lacks is a 405 naming what `me` allows, not a request
+# about a user called "me".
 admin_router = APIRouter(
     prefix="/api/v1/users",
     tags=["users"],
@@ -63,14 +64,14 @@ async def list_users(session: SessionDep, page: PageParamsDep) -> Page[UserRead]
     return await service.list_users(session, page)
 
 
-@admin_router.get("/{user_id}", summary="Get a user", responses=problem_responses(404, 422))
+@admin_router.get("/{user_id:uuid}", summary="Get a user", responses=problem_responses(404, 422))
 async def read_user(user: UserOr404) -> UserRead:
     """Administrators only: one account."""
     return UserRead.model_validate(user)
 
 
 @admin_router.patch(
-    "/{user_id}",
+    "/{user_id:uuid}",
     summary="Change a user",
     responses=problem_responses(*BODY_ERRORS, 404, 409),
 )
@@ -86,7 +87,7 @@ async def update_user(
 
 
 @admin_router.delete(
-    "/{user_id}",
+    "/{user_id:uuid}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     summary="Delete a user",

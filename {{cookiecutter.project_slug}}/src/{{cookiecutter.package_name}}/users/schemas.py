@@ -5,6 +5,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Self
 
+from email_validator import SPECIAL_USE_DOMAIN_NAMES
 from pydantic import (
     AfterValidator,
     BeforeValidator,
@@ -52,6 +53,16 @@ def _one_script_before_the_at(email: str) -> str:
     return email
 
 
+def _in_any_case(word: str) -> str:
+    return "".join(f"[{letter}{letter.upper()}]" for letter in word)
+
+
+# Addresses under special-use domains (`.test`, `.local`, `.invalid`, ...) are refused by the
+# email validator; the schema says so, for clients and contract tests.
+_NOT_UNDER_SPECIAL_USE_DOMAINS = (
+    "^(?!.*@(?:.+[.])?(?:" + "|".join(map(_in_any_case, SPECIAL_USE_DOMAIN_NAMES)) + ")$)"
+)
+
 # As stored and looked up: compatibility forms first, then one case to compare.
 _StoredEmail = Annotated[
     EmailStr,
@@ -59,6 +70,7 @@ _StoredEmail = Annotated[
     Field(
         max_length=EMAIL_MAX_LENGTH,
         description="Login name; compared case-insensitively, and look-alikes count as taken.",
+        json_schema_extra={"pattern": _NOT_UNDER_SPECIAL_USE_DOMAINS},
     ),
     AfterValidator(str.lower),
 ]
