@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
+import subprocess
 import tomllib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -233,3 +236,23 @@ def test_the_metrics_of_several_workers_add_up(
         # Read from the workers' shared files, not from the answering process's memory, which
         # would add the process collector's own series.
         assert "process_resident_memory_bytes" not in text
+
+
+def test_a_stale_exported_document_fails_the_baked_suite(
+    bake: Callable[..., Path], service_env: Path, tmp_path: Path
+) -> None:
+    project = tmp_path / "stale"
+    shutil.copytree(bake(), project)
+    exported = project / "docs" / "openapi.json"
+    document = json.loads(exported.read_text(encoding="utf-8"))
+    document["paths"]["/api/v1/items"]["get"]["summary"] = "An older summary"
+    exported.write_text(json.dumps(document), encoding="utf-8")
+
+    stale = subprocess.run(
+        [str(service_env / "python"), "-m", "pytest", "--no-cov", "-p", "no:cacheprovider",
+         "tests/test_openapi.py::test_the_exported_document_is_current"],
+        cwd=project, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+    assert stale.returncode == 1, stale.stdout
+    assert "docs/openapi.json is stale: run `uv run my-service openapi" in stale.stdout

@@ -1,10 +1,20 @@
 """The OpenAPI document describes every operation and every error it can return."""
 
+import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
+
+from tests.conftest import Account
+from tests.problem_assertions import assert_problem
+
+ITEMS = "/api/v1/items"
+EXPORTED = Path(__file__).resolve().parents[1] / "docs" / "openapi.json"
+REFRESH = "run `uv run {{ cookiecutter.project_slug }} openapi > docs/openapi.json`"
 
 
 @pytest.fixture(scope="module")
@@ -19,6 +29,12 @@ def operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
         for path, item in schema["paths"].items()
         for method, operation in item.items()
     ]
+
+
+def test_the_exported_document_is_current(schema: dict[str, Any]) -> None:
+    exported = json.loads(EXPORTED.read_text(encoding="utf-8"))
+
+    assert exported == json.loads(json.dumps(schema)), f"docs/openapi.json is stale: {REFRESH}"
 
 
 def test_document_has_title_version_and_tags(schema: dict[str, Any]) -> None:
@@ -66,3 +82,62 @@ async def test_docs_page_is_served(client: AsyncClient) -> None:
 
     assert response.status_code == 200
     assert "swagger-ui" in response.text
+
+
+def test_a_patch_field_takes_null_only_where_the_document_says_so(
+    schema: dict[str, Any],
+) -> None:
+    fields = schema["components"]["schemas"]["ItemUpdate"]["properties"]
+
+    assert fields["quantity"]["type"] == "integer"
+    assert "anyOf" not in fields["quantity"]
+    assert "default" not in fields["quantity"]
+    assert {"type": "null"} in fields["description"]["anyOf"]
+
+
+async def test_patch_refuses_null_where_the_document_does(user: Account) -> None:
+    created = await user.client.post(ITEMS, json={"name": "Cup", "price_cents": 100})
+    item = f"{ITEMS}/{created.json()['id']}"
+
+    refused = await user.client.patch(item, json={"quantity": None})
+    cleared = await user.client.patch(item, json={"description": None})
+
+    assert_problem(refused, 422, "validation_failed")
+    assert cleared.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("price", "status"), [(227.0, 201), (227, 201), (227.5, 422), ("227", 422), (True, 422)]
+)
+async def test_an_integer_may_be_written_with_a_zero_fraction(
+    user: Account, price: object, status: int
+) -> None:
+    # JSON Schema's `integer` admits 227.0; the service does too, and nothing else.
+    response = await user.client.post(ITEMS, json={"name": f"Cup {price!r}", "price_cents": price})
+
+    assert response.status_code == status, response.text
+    if status == 201:
+        assert response.json()["price_cents"] == 227
+
+
+@pytest.mark.parametrize(
+    ("email", "documented"),
+    [("katherine@example.com", True), ("katherine@mail.test", False), ("k@host.LOCAL", False)],
+)
+async def test_the_document_says_which_emails_registration_refuses(
+    schema: dict[str, Any], client: AsyncClient, email: str, documented: bool
+) -> None:
+    email_schema = schema["components"]["schemas"]["UserRegister"]["properties"]["email"]
+    account = {"email": email, "password": "correct-horse-battery", "full_name": "Katherine"}
+
+    response = await client.post("/api/v1/auth/register", json=account)
+
+    assert (re.match(email_schema["pattern"], email) is not None) is documented
+    assert (response.status_code == 201) is documented, response.text
+
+
+async def test_a_method_users_me_lacks_is_a_405_naming_its_own(admin: Account) -> None:
+    response = await admin.client.delete("/api/v1/users/me")
+
+    assert_problem(response, 405, "method_not_allowed")
+    assert response.headers["allow"] == "GET, PATCH"
