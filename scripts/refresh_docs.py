@@ -1,9 +1,10 @@
-"""Regenerate the documents a bake ships that its code also produces: `docs/openapi.json`.
+"""Regenerate the documents a bake ships that its code also produces: `docs/openapi.json`
+and `docs/errors.md`.
 
-`uv run python -m scripts.refresh_docs` bakes the default set, exports its OpenAPI document
-with the service's own `openapi` command, turns the default answers in it back into the
-template's variables, and writes it into the template. Run it after changing the API: every
-baked suite fails while the document it ships is stale.
+`uv run python -m scripts.refresh_docs` bakes the default set, exports both with the
+service's own `openapi` and `errors` commands, turns the default answers in them back into
+the template's variables, and writes them into the template. Run it after changing the API
+or the error catalogue: every baked suite fails while a document it ships is stale.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ import tempfile
 from pathlib import Path
 
 TEMPLATE = Path(__file__).resolve().parents[1]
-TARGET = TEMPLATE / "{{cookiecutter.project_slug}}" / "docs" / "openapi.json"
+DOCS = TEMPLATE / "{{cookiecutter.project_slug}}" / "docs"
 DEFAULTS = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
-SLUG = "my-service"
+SLUG, SLUG_VARIABLE = "my-service", "{{ cookiecutter.project_slug }}"
 
 
 def templated(document: dict[str, object]) -> str:
@@ -30,8 +31,7 @@ def templated(document: dict[str, object]) -> str:
         "version": "{{ cookiecutter.version }}",
         "description": "{{ cookiecutter.description }}",
     }
-    text = json.dumps(document, indent=2, sort_keys=True) + "\n"
-    return text.replace(f"urn:{SLUG}:", "urn:{{ cookiecutter.project_slug }}:")
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 
 def main() -> int:
@@ -42,18 +42,26 @@ def main() -> int:
         bake = [sys.executable, "-m", "cookiecutter", "--no-input", "-o", scratch, str(TEMPLATE)]
         subprocess.run([*bake, "run_tests=false", "init_git=false"], env=env, check=True)
         project = Path(scratch) / SLUG
-        exported = subprocess.run(
-            ["uv", "run", "--quiet", SLUG, "openapi"],
-            cwd=project,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    document = json.loads(exported)
+
+        def export(command: str) -> str:
+            return subprocess.run(
+                ["uv", "run", "--quiet", SLUG, command],
+                cwd=project,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+
+        document, catalogue = json.loads(export("openapi")), export("errors")
     assert document["info"]["title"] == DEFAULTS["project_name"], document["info"]
-    TARGET.write_text(templated(document), encoding="utf-8")
-    print(f"wrote {TARGET.relative_to(TEMPLATE)}")
+    written = {
+        DOCS / "openapi.json": templated(document),
+        DOCS / "errors.md": catalogue.replace(f"{SLUG} errors", f"{SLUG_VARIABLE} errors"),
+    }
+    for path, text in written.items():
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path.relative_to(TEMPLATE)}")
     return 0
 
 

@@ -35,6 +35,7 @@ from {{ cookiecutter.package_name }}.core.stores import Stores, open_stores
 {%- if cookiecutter.observability == "prometheus+otel" %}
 from {{ cookiecutter.package_name }}.core.tracing import instrument, tracer_provider
 {%- endif %}
+from {{ cookiecutter.package_name }}.error_catalogue import router as errors_router
 from {{ cookiecutter.package_name }}.health.router import router as health_router
 from {{ cookiecutter.package_name }}.settings import (
     LOCAL_ENVIRONMENTS,
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.show_docs:
         install_docs(app)
     app.include_router(health_router)
+    app.include_router(errors_router)
     app.include_router(api_router)
 
     # Added last runs first: security headers (on every response, the last-resort 500

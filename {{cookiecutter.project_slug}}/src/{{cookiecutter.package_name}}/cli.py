@@ -1,4 +1,4 @@
-"""The command line: `serve`, `create-admin` and `openapi`."""
+"""The command line: `serve`, `create-admin`, `openapi` and `errors`."""
 
 import argparse
 import json
@@ -11,6 +11,7 @@ from contextlib import contextmanager
 import uvicorn
 
 from {{ cookiecutter.package_name }}.core.db import missing_database_file
+from {{ cookiecutter.package_name }}.core.errors import catalogue_markdown
 from {{ cookiecutter.package_name }}.core.logging import configure_logging
 from {{ cookiecutter.package_name }}.core.metrics import MULTIPROCESS_DIRECTORY
 from {{ cookiecutter.package_name }}.server import server_options
@@ -73,6 +74,11 @@ def create_admin(args: argparse.Namespace) -> None:
     print(f"Created administrator {args.email} ({user_id}).")  # noqa: T201
 
 
+def errors(_: argparse.Namespace) -> None:
+    """Print the error catalogue as Markdown, as `docs/errors.md` holds it."""
+    sys.stdout.write(catalogue_markdown())
+
+
 def openapi(_: argparse.Namespace) -> None:
     """Print the OpenAPI document as JSON."""
     from {{ cookiecutter.package_name }}.application import create_app  # noqa: PLC0415 - keep CLI start fast
@@ -105,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     openapi_parser = commands.add_parser("openapi", help="print the OpenAPI document")
     openapi_parser.set_defaults(handler=openapi)
+    errors_parser = commands.add_parser("errors", help="print the error catalogue (Markdown)")
+    errors_parser.set_defaults(handler=errors)
     return parser
 
 

@@ -27,7 +27,8 @@ from {{ cookiecutter.package_name }}.core.unavailable import (
 )
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-PROBLEM_TYPE_PREFIX = "urn:{{ cookiecutter.project_slug }}:problem:"
+# A problem's `type` is its entry in the error catalogue the service serves (`errors.py`).
+PROBLEM_TYPE_PREFIX = "/errors#"
 
 logger = structlog.get_logger(__name__)
 
