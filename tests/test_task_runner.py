@@ -17,6 +17,9 @@ from tests.hook_modules import post_gen
 from tests.serving import free_port, get
 
 TOOLS = Path(sys.executable).parent
+# One worker runs them in order on one copy: the pre-commit hooks see the bake as baked,
+# before `make format` touches it.
+pytestmark = pytest.mark.xdist_group("task-runner")
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +48,28 @@ def test_help_lists_every_task(project: Path) -> None:
     assert [line.split("\t")[0] for line in output.splitlines()] == [
         "help", "install", "run", "test", "lint", "format", "migrate", "up",
     ]  # fmt: skip
+
+
+def test_the_local_pre_commit_hooks_pass_on_a_fresh_bake(project: Path) -> None:
+    # The hooks from GitHub cannot be fetched offline; the configuration is validated whole
+    # and its local hooks (ruff and mypy in the project's environment) are run.
+    config = yaml.safe_load((project / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    env = environment(project)
+    run([str(TOOLS / "pre-commit"), "validate-config", ".pre-commit-config.yaml"], project, env)
+    local = project / "local-hooks.yaml"
+    local_repos = [repo for repo in config["repos"] if repo["repo"] == "local"]
+    local.write_text(yaml.safe_dump({"repos": local_repos}), encoding="utf-8")
+    git(project, "init", "-q")
+    git(project, "add", "-A")
+
+    output = run(
+        [str(TOOLS / "pre-commit"), "run", "--all-files", "--config", str(local)], project, env
+    )
+
+    assert [hook["id"] for repo in local_repos for hook in repo["hooks"]] == [
+        "ruff-check", "ruff-format", "mypy",
+    ]  # fmt: skip
+    assert output.count("Passed") == 3, output
 
 
 def test_migrate_then_run_serves(project: Path) -> None:
@@ -88,25 +113,3 @@ def test_format_leaves_nothing_for_lint_and_test_passes(project: Path) -> None:
 def test_up_starts_the_compose_file(project: Path) -> None:
     # No Docker daemon runs here: the command is checked, and compose.yaml by its schema.
     assert run(["make", "-n", "up"], project).strip() == "docker compose up --build"
-
-
-def test_the_local_pre_commit_hooks_pass_on_a_fresh_bake(project: Path) -> None:
-    # The hooks from GitHub cannot be fetched offline; the configuration is validated whole
-    # and its local hooks (ruff and mypy in the project's environment) are run.
-    config = yaml.safe_load((project / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
-    env = environment(project)
-    run([str(TOOLS / "pre-commit"), "validate-config", ".pre-commit-config.yaml"], project, env)
-    local = project / "local-hooks.yaml"
-    local_repos = [repo for repo in config["repos"] if repo["repo"] == "local"]
-    local.write_text(yaml.safe_dump({"repos": local_repos}), encoding="utf-8")
-    git(project, "init", "-q")
-    git(project, "add", "-A")
-
-    output = run(
-        [str(TOOLS / "pre-commit"), "run", "--all-files", "--config", str(local)], project, env
-    )
-
-    assert [hook["id"] for repo in local_repos for hook in repo["hooks"]] == [
-        "ruff-check", "ruff-format", "mypy",
-    ]  # fmt: skip
-    assert output.count("Passed") == 3, output

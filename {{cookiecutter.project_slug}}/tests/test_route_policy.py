@@ -134,6 +134,11 @@ def unbounded_inputs(app: FastAPI) -> list[str]:
             bounded = {"maxLength", "enum", "const"} & node.keys()
             if not bounded and node.get("format") not in BOUNDED_FORMATS:
                 found.append(f"{where}: a string of any length")
+        elif kind == "integer":
+            low = {"minimum", "exclusiveMinimum"} & node.keys()
+            high = {"maximum", "exclusiveMaximum"} & node.keys()
+            if not (low and high):
+                found.append(f"{where}: an integer of any size")
         elif kind == "array":
             if "maxItems" not in node:
                 found.append(f"{where}: a list of any length")
@@ -164,9 +169,10 @@ def test_every_route_keeps_the_rule(app: FastAPI, check: Callable[[FastAPI], lis
 
 
 class Loose(BaseModel):
-    """A body that takes unknown fields and a string of any length."""
+    """A body that takes unknown fields, a string of any length and an integer of any size."""
 
     note: str
+    count: int
 
 
 def test_each_check_names_a_route_that_breaks_it(fresh_app: FastAPI) -> None:
@@ -188,4 +194,5 @@ def test_each_check_names_a_route_that_breaks_it(fresh_app: FastAPI) -> None:
     assert {
         "POST /api/v1/loose: allows unknown fields",
         "POST /api/v1/loose.note: a string of any length",
+        "POST /api/v1/loose.count: an integer of any size",
     } <= set(unbounded_inputs(fresh_app))

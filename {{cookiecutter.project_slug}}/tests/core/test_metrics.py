@@ -9,7 +9,14 @@ from pydantic import SecretStr
 
 from {{ cookiecutter.package_name }}.core.db import SCHEMA_REVISION, Database
 from {{ cookiecutter.package_name }}.settings import Settings
-from tests.conftest import ME_URL, Account, http_client, own_app
+from tests.conftest import (
+    LOGIN_URL,
+    ME_URL,
+    SEEDED_ACCOUNTS,
+    Account,
+    http_client,
+    own_app,
+)
 from tests.problem_assertions import assert_problem
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -91,6 +98,18 @@ async def test_a_refusal_is_counted_under_its_policy(settings: Settings) -> None
 
     assert statuses == [401, 429]
     assert grown(before, after, "rate_limit_rejections_total", policy="default") == 1
+
+
+async def test_a_locked_out_login_is_counted_as_a_refusal(settings: Settings) -> None:
+    strict = settings.model_copy(update={"rate_limit_login_failures": "1/minute"})
+    wrong = {"username": SEEDED_ACCOUNTS["user"][0], "password": "not-the-password"}
+    async with own_app(strict) as app, http_client(app) as client:
+        before = await scrape(client)
+        statuses = [(await client.post(LOGIN_URL, data=wrong)).status_code for _ in range(2)]
+        after = await scrape(client)
+
+    assert statuses == [401, 429]
+    assert grown(before, after, "rate_limit_rejections_total", policy="login_failures") == 1
 
 
 async def test_the_pool_gauges_follow_its_connections(

@@ -5,13 +5,18 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
+from opentelemetry.sdk.resources import SERVICE_NAME
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
 
 from {{ cookiecutter.package_name }}.core.logging import configure_logging
-from {{ cookiecutter.package_name }}.core.tracing import tracer_provider
+from {{ cookiecutter.package_name }}.core.tracing import (
+    DEFAULT_SERVICE_NAME,
+    service_resource,
+    tracer_provider,
+)
 from {{ cookiecutter.package_name }}.settings import Settings
 from tests.conftest import ME_URL, Account, http_client
 
@@ -56,6 +61,18 @@ async def test_one_trace_spans_the_request_and_its_sql(
     for query in queries:
         assert query.context.trace_id == request.context.trace_id
         assert request in ancestors(query, by_id)
+
+
+def test_the_service_is_named_by_its_variable_or_after_itself(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("OTEL_SERVICE_NAME", raising=False)
+    monkeypatch.delenv("OTEL_RESOURCE_ATTRIBUTES", raising=False)
+    baked = service_resource().attributes[SERVICE_NAME]
+    monkeypatch.setenv("OTEL_SERVICE_NAME", "orders-eu")
+
+    assert baked == DEFAULT_SERVICE_NAME
+    assert service_resource().attributes[SERVICE_NAME] == "orders-eu"
 
 
 async def test_probes_and_scrapes_are_not_traced(

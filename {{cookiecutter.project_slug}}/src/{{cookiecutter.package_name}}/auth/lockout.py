@@ -1,6 +1,7 @@
 """Login lockout: too many failed logins for one account refuse its logins for a while."""
 
 from {{ cookiecutter.package_name }}.core.errors import RateLimited
+from {{ cookiecutter.package_name }}.core.metrics import RATE_LIMITED
 from {{ cookiecutter.package_name }}.core.ratelimit import RateLimiter
 
 
@@ -20,6 +21,7 @@ class LoginLockout:
         """Raise `RateLimited` while `account` is locked out."""
         verdict = await self._limiter.check(self._policy, account)
         if not verdict.allowed:
+            RATE_LIMITED.labels("login_failures").inc()
             raise RateLimited(
                 "Too many failed logins for this account; try again later.",
                 headers=verdict.headers,

@@ -119,7 +119,8 @@ class ObserveRequestsMiddleware:
             seconds = time.perf_counter() - start
             metrics.IN_FLIGHT.dec()
             method = scope["method"]
-            route = getattr(scope.get("route"), "path", None)
+            # The template as the API document writes it: `{user_id}`, not `{user_id:uuid}`.
+            route = getattr(scope.get("route"), "path_format", None)
             service_logging.access_log.info(
                 "request",
                 method=method,
@@ -129,9 +130,11 @@ class ObserveRequestsMiddleware:
                 duration_ms=round(seconds * 1000, 2),
             )
             method = method if method in metrics.KNOWN_METHODS else "other"
-            route = route or metrics.UNMATCHED_ROUTE
-            metrics.REQUESTS.labels(method, route, f"{status // 100}xx").inc()
-            metrics.DURATION.labels(method, route).observe(seconds)
+            count, latency = metrics.request_series(
+                method, route or metrics.UNMATCHED_ROUTE, f"{status // 100}xx"
+            )
+            count.inc()
+            latency.observe(seconds)
 
 
 class BodySizeLimitMiddleware:

@@ -9,7 +9,6 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    Field,
     GetJsonSchemaHandler,
     StringConstraints,
     ValidationInfo,
@@ -104,8 +103,10 @@ def _integral_float_as_int(value: object) -> object:
     return value
 
 
-# An integer, also when written 227.0; never a string, a bool or 227.5.
-WholeNumber = Annotated[int, BeforeValidator(_integral_float_as_int), Field(strict=True)]
+# With a strict int: an integer, also when written 227.0; never a string, a bool or 227.5.
+# `Annotated[int, Field(strict=True, ge=..., le=...), WHOLE_NUMBER]`: bounds put after it
+# would no longer show in the schema as `minimum` and `maximum`.
+WHOLE_NUMBER = BeforeValidator(_integral_float_as_int)
 
 
 class PatchSchema(RequestSchema):

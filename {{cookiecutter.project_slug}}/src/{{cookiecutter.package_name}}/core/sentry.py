@@ -5,6 +5,7 @@ the caller's user id as tags (read from the log context); log lines become bread
 not events. No personal data is sent: no cookies, credentials, bodies or client addresses.
 """
 
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import sentry_sdk
@@ -14,9 +15,19 @@ from sentry_sdk.types import Event, Hint
 
 from {{ cookiecutter.package_name }}.settings import Settings
 
-RELEASE = "{{ cookiecutter.project_slug }}@{{ cookiecutter.version }}"
 # Log-context keys sent as tags: they identify the request and the caller, nothing else.
 TAGS = ("request_id", "user_id")
+
+
+DISTRIBUTION = "{{ cookiecutter.project_slug }}"
+
+
+def release() -> str:
+    """The release Sentry groups events by: the installed version, which pyproject.toml sets."""
+    try:
+        return f"{DISTRIBUTION}@{version(DISTRIBUTION)}"
+    except PackageNotFoundError:  # run from source that is not installed
+        return DISTRIBUTION
 
 
 def tag_from_log_context(event: Event, _hint: Hint) -> Event:
@@ -36,7 +47,7 @@ def configure_sentry(settings: Settings, **options: Any) -> bool:  # noqa: ANN40
     sentry_sdk.init(
         dsn=settings.sentry_dsn.get_secret_value(),
         environment=settings.environment,
-        release=RELEASE,
+        release=release(),
         # No personal data: no user identity or address, cookies, bodies, query strings, local
         # variables or SQL parameters; headers only after the SDK's denylist scrubbed them.
         data_collection={

@@ -40,8 +40,7 @@ def tracer_provider() -> TracerProvider:
     """
     global _provider  # noqa: PLW0603 - one provider per process, as OpenTelemetry expects
     if _provider is None:
-        # OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES override this default name.
-        _provider = TracerProvider(resource=Resource.create({SERVICE_NAME: DEFAULT_SERVICE_NAME}))
+        _provider = TracerProvider(resource=service_resource())
         if any(os.environ.get(name) for name in ENDPOINT_VARIABLES):
             _provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
         trace.set_tracer_provider(_provider)
@@ -53,6 +52,14 @@ def tracer_provider() -> TracerProvider:
         RedisInstrumentor().instrument(tracer_provider=_provider)
 {%- endif %}
     return _provider
+
+
+def service_resource() -> Resource:
+    """Who is tracing: OTEL_SERVICE_NAME or OTEL_RESOURCE_ATTRIBUTES, else the baked name."""
+    resource = Resource.create()
+    if str(resource.attributes.get(SERVICE_NAME, "")).startswith("unknown_service"):
+        resource = resource.merge(Resource({SERVICE_NAME: DEFAULT_SERVICE_NAME}))
+    return resource
 
 
 def instrument(app: FastAPI) -> None:

@@ -9,11 +9,11 @@ from pydantic import ConfigDict, Field
 
 from {{ cookiecutter.package_name }}.core.schemas import (
     MULTI_LINE,
+    WHOLE_NUMBER,
     PatchSchema,
     RequestSchema,
     ResponseSchema,
     Trimmed,
-    WholeNumber,
 )
 from {{ cookiecutter.package_name }}.items.models import (
     DESCRIPTION_MAX_LENGTH,
@@ -30,9 +30,13 @@ Description = Annotated[
     Field(max_length=DESCRIPTION_MAX_LENGTH, description="Free text of one or more lines."),
 ]
 PriceCents = Annotated[
-    WholeNumber, Field(ge=0, le=100_000_000, description="Unit price in cents (1999 = 19.99).")
+    int,
+    Field(strict=True, ge=0, le=100_000_000, description="Unit price in cents (1999 = 19.99)."),
+    WHOLE_NUMBER,
 ]
-Quantity = Annotated[WholeNumber, Field(ge=0, le=1_000_000, description="Units in stock.")]
+Quantity = Annotated[
+    int, Field(strict=True, ge=0, le=1_000_000, description="Units in stock."), WHOLE_NUMBER
+]
 
 
 class ItemCreate(RequestSchema):
