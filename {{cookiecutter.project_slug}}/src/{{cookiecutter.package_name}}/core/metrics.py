@@ -109,41 +109,30 @@ def _bearer_token(scope: Scope) -> str:
     return ""
 
 
+def _refusal(
+    scope: Scope, token: SecretStr | None, open_locally: bool
+) -> tuple[int, str, str, dict[str, str]] | None:
+    """Why a scrape is refused (status, code, detail, headers), or None when it may read."""
+    if scope["method"] not in ("GET", "HEAD"):
+        return 405, "method_not_allowed", "Metrics are read with GET.", {"Allow": "GET, HEAD"}
+    if token is None:
+        detail = "Metrics are served only when METRICS_TOKEN is set."
+        return None if open_locally else (404, "not_found", detail, {})
+    if not hmac.compare_digest(_bearer_token(scope).encode(), token.get_secret_value().encode()):
+        detail = "Send METRICS_TOKEN as `Authorization: Bearer <token>`."
+        return 401, "not_authenticated", detail, {"WWW-Authenticate": "Bearer"}
+    return None
+
+
 async def serve_metrics(
     scope: Scope, receive: Receive, send: Send, *, token: SecretStr | None, open_locally: bool
 ) -> None:
     """Answer a scrape of `/metrics`: the exposition, or a problem saying why not."""
-    if scope["method"] not in ("GET", "HEAD"):
+    refusal = _refusal(scope, token, open_locally)
+    if refusal is not None:
+        status, code, detail, headers = refusal
         await send_problem(
-            scope,
-            receive,
-            send,
-            status=405,
-            code="method_not_allowed",
-            detail="Metrics are read with GET.",
-            headers={"Allow": "GET, HEAD"},
-        )
-        return
-    if token is None and not open_locally:
-        await send_problem(
-            scope,
-            receive,
-            send,
-            status=404,
-            code="not_found",
-            detail="Metrics are served only when METRICS_TOKEN is set.",
-        )
-        return
-    expected = b"" if token is None else token.get_secret_value().encode()
-    if token is not None and not hmac.compare_digest(_bearer_token(scope).encode(), expected):
-        await send_problem(
-            scope,
-            receive,
-            send,
-            status=401,
-            code="not_authenticated",
-            detail="Send METRICS_TOKEN as `Authorization: Bearer <token>`.",
-            headers={"WWW-Authenticate": "Bearer"},
+            scope, receive, send, status=status, code=code, detail=detail, headers=headers
         )
         return
     body = exposition()
