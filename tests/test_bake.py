@@ -238,7 +238,7 @@ def test_the_metrics_of_several_workers_add_up(
         assert "process_resident_memory_bytes" not in text
 
 
-def test_a_stale_exported_document_fails_the_baked_suite(
+def test_stale_exported_documents_fail_the_baked_suite(
     bake: Callable[..., Path], service_env: Path, tmp_path: Path
 ) -> None:
     project = tmp_path / "stale"
@@ -247,12 +247,18 @@ def test_a_stale_exported_document_fails_the_baked_suite(
     document = json.loads(exported.read_text(encoding="utf-8"))
     document["paths"]["/api/v1/items"]["get"]["summary"] = "An older summary"
     exported.write_text(json.dumps(document), encoding="utf-8")
+    catalogue = project / "docs" / "errors.md"
+    stale_catalogue = catalogue.read_text(encoding="utf-8").replace("409.", "410.")
+    catalogue.write_text(stale_catalogue, encoding="utf-8")
 
     stale = subprocess.run(
         [str(service_env / "python"), "-m", "pytest", "--no-cov", "-p", "no:cacheprovider",
-         "tests/test_openapi.py::test_the_exported_document_is_current"],
+         "tests/test_openapi.py::test_the_exported_document_is_current",
+         "tests/test_error_catalogue.py::test_the_document_is_the_catalogue"],
         cwd=project, capture_output=True, text=True, check=False,
     )  # fmt: skip
 
     assert stale.returncode == 1, stale.stdout
+    assert "2 failed" in stale.stdout
     assert "docs/openapi.json is stale: run `uv run my-service openapi" in stale.stdout
+    assert "docs/errors.md is stale: run `uv run my-service errors" in stale.stdout
