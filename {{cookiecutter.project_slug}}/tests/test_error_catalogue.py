@@ -22,8 +22,9 @@ from {{ cookiecutter.package_name }}.core.problems import (
 SOURCE = Path({{ cookiecutter.package_name }}.__file__).parent
 DOCUMENT = Path(__file__).resolve().parents[1] / "docs" / "errors.md"
 REFRESH = "run `uv run {{ cookiecutter.project_slug }} errors > docs/errors.md`"
-# `code="..."` at a raise site, a class's `code = "..."`, and the server's own problems.
-CODE_IN_SOURCE = re.compile(r'\bcode\s*=\s*"([a-z_]+)"|_problem\(\d+, "([a-z_]+)"')
+# `code="..."` at a raise site, a class's `code = "..."`, the server's own problems, and a
+# status returned with its code.
+CODE_IN_SOURCE = re.compile(r'\bcode\s*=\s*"([a-z_]+)"|(?:_problem\(|return )\d{3}, "([a-z_]+)"')
 
 
 def hierarchy(cls: type[AppError] = AppError) -> list[type[AppError]]:
@@ -41,7 +42,7 @@ def codes_in_source() -> set[str]:
 def test_every_code_the_service_uses_is_catalogued() -> None:
     used = codes_in_source() | set(HTTP_STATUS_CODES.values())
 
-    assert {"email_taken", "request_timeout", "validation_failed"} <= used  # the scan works
+    assert {"email_taken", "request_timeout", "method_not_allowed"} <= used  # the scan works
     assert used - set(CATALOGUE) == set()
 
 

@@ -38,6 +38,6 @@ _PAGE = catalogue_page()
 
 
 @router.get("/errors", response_class=HTMLResponse)
-async def error_catalogue() -> HTMLResponse:
-    """The error catalogue."""
-    return HTMLResponse(_PAGE)
+async def error_catalogue() -> str:
+    """The error catalogue (returned as text, so that the rate limit's headers are kept)."""
+    return _PAGE
