@@ -11,6 +11,7 @@ from httpx import AsyncClient
 from {{ cookiecutter.package_name }}.api import PROTECTED_ROUTERS
 from tests.conftest import LOGIN_URL
 from tests.problem_assertions import assert_problem
+from tests.test_route_policy import calls
 
 PUBLIC_OPERATIONS = {
     ("post", "/api/v1/auth/register"),
@@ -61,13 +62,8 @@ ANY_SIGNED_IN_USER = {
 
 def required_permissions(dependant: Dependant) -> set[str]:
     """Names of the `require(...)` checks anywhere in a route's dependency tree."""
-    found = set()
-    for sub in dependant.dependencies:
-        name = getattr(sub.call, "__name__", "")
-        if name.startswith("require_"):
-            found.add(name)
-        found |= required_permissions(sub)
-    return found
+    names = {getattr(call, "__name__", "") for call in calls(dependant)}
+    return {name for name in names if name.startswith("require_")}
 
 
 def test_every_protected_route_names_a_permission_or_is_self_service() -> None:
