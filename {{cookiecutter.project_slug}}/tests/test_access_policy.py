@@ -4,14 +4,13 @@ import re
 import uuid
 
 from fastapi import FastAPI
-from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from httpx import AsyncClient
 
 from {{ cookiecutter.package_name }}.api import PROTECTED_ROUTERS
+from {{ cookiecutter.package_name }}.route_policy import required_permissions
 from tests.conftest import LOGIN_URL
 from tests.problem_assertions import assert_problem
-from tests.test_route_policy import calls
 
 PUBLIC_OPERATIONS = {
     ("post", "/api/v1/auth/register"),
@@ -60,17 +59,11 @@ ANY_SIGNED_IN_USER = {
 }
 
 
-def required_permissions(dependant: Dependant) -> set[str]:
-    """Names of the `require(...)` checks anywhere in a route's dependency tree."""
-    names = {getattr(call, "__name__", "") for call in calls(dependant)}
-    return {name for name in names if name.startswith("require_")}
-
-
 def test_every_protected_route_names_a_permission_or_is_self_service() -> None:
     for router in PROTECTED_ROUTERS:
         for route in router.routes:
             assert isinstance(route, APIRoute)
             for method in route.methods or ():
                 operation = (method, route.path)
-                permissions = required_permissions(route.dependant)
+                permissions = required_permissions(route)
                 assert permissions or operation in ANY_SIGNED_IN_USER, operation

@@ -1,6 +1,5 @@
 """Who is calling, and may they? Every protected route depends on these."""
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import structlog
@@ -85,16 +84,23 @@ async def current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def require(permission: Permission) -> Callable[[Principal], Awaitable[Principal]]:
-    """A dependency that lets the request through only if the caller has `permission`."""
+class require:  # noqa: N801 - reads as a function at the route: `Depends(require(...))`
+    """A dependency that lets the request through only if the caller has `permission`.
 
-    async def check(principal: CurrentPrincipal) -> Principal:
-        if permission not in principal.permissions:
+    An object rather than a closure, so that the permission a route needs can be read off its
+    dependencies (`route_policy.required_permissions`).
+    """
+
+    def __init__(self, permission: Permission) -> None:
+        self.permission = permission
+
+    async def __call__(self, principal: CurrentPrincipal) -> Principal:
+        """The caller, if they hold the permission; 403 problem+json otherwise."""
+        if self.permission not in principal.permissions:
             security_log.warning(
-                "permission_denied", user_id=str(principal.user.id), permission=permission.value
+                "permission_denied",
+                user_id=str(principal.user.id),
+                permission=self.permission.value,
             )
-            raise PermissionDenied(f"This needs the `{permission.value}` permission.")
+            raise PermissionDenied(f"This needs the `{self.permission.value}` permission.")
         return principal
-
-    check.__name__ = f"require_{permission.name.lower()}"
-    return check
