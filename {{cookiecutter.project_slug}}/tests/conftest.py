@@ -41,6 +41,7 @@ from {{ cookiecutter.package_name }}.auth import service as auth_service
 from {{ cookiecutter.package_name }}.auth.models import AuthSession
 from {{ cookiecutter.package_name }}.auth.passwords import PasswordHasher
 from {{ cookiecutter.package_name }}.auth.permissions import Role
+from {{ cookiecutter.package_name }}.auth.schemas import TokenPair
 from {{ cookiecutter.package_name }}.auth.tokens import TokenCodec
 from {{ cookiecutter.package_name }}.core.db import Database
 from {{ cookiecutter.package_name }}.core.logging import configure_logging
@@ -129,7 +130,7 @@ class DatabaseForTest:
 
 
 @functools.cache
-def _test_settings() -> Settings:
+def base_settings() -> Settings:
     """What every test's settings share; built once, since reading settings costs milliseconds."""
     return Settings(
         _env_file=None,
@@ -150,7 +151,7 @@ def _test_settings() -> Settings:
 
 def settings_for(database: DatabaseForTest) -> Settings:
     """Settings for a test database, with this run's Redis keys; no `.env` is read."""
-    return _test_settings().model_copy(
+    return base_settings().model_copy(
         update={"database_url": database.url, "redis_key_prefix": REDIS_RUN_PREFIX}
     )
 
@@ -168,7 +169,7 @@ def leave_nothing_in_redis() -> Iterator[None]:
 
     async def clear() -> None:
         stores = open_stores(
-            _test_settings().model_copy(update={"redis_key_prefix": REDIS_RUN_PREFIX})
+            base_settings().model_copy(update={"redis_key_prefix": REDIS_RUN_PREFIX})
         )
         await stores.clear()
         await stores.close()
@@ -505,6 +506,14 @@ class Account:
     client: AsyncClient
 
 
+def token_pair(app: FastAPI, seeded: SeededAccount) -> TokenPair:
+    """A fresh pair of tokens for a seeded account's open session."""
+    stored_session = AuthSession(
+        id=seeded.session_id, user_id=seeded.id, current_refresh_id=seeded.refresh_id
+    )
+    return auth_service.issue_token_pair(app.state.token_codec, stored_session, utc_now())
+
+
 def _seeded_account_fixture(name: str, description: str) -> Any:
     """A fixture named `name` that logs in the seeded account of that name."""
 
@@ -514,10 +523,7 @@ def _seeded_account_fixture(name: str, description: str) -> Any:
         seeded_accounts: dict[str, SeededAccount],
     ) -> Account:
         seeded = seeded_accounts[name]
-        stored_session = AuthSession(
-            id=seeded.session_id, user_id=seeded.id, current_refresh_id=seeded.refresh_id
-        )
-        pair = auth_service.issue_token_pair(app.state.token_codec, stored_session, utc_now())
+        pair = token_pair(app, seeded)
         headers = {"Authorization": f"Bearer {pair.access_token}"}
         account_client = await clients.enter_async_context(http_client(app, headers=headers))
         return Account(

@@ -1,14 +1,18 @@
 """Request text is free of control characters; only fields marked multi-line hold line breaks."""
 
+import re
 from typing import Annotated
 
 import pytest
 from pydantic import Field, TypeAdapter, ValidationError
 
 from {{ cookiecutter.package_name }}.core.schemas import (
+    LINES_PATTERN,
     MULTI_LINE,
+    ONE_LINE_PATTERN,
     RequestSchema,
     SingleLine,
+    Trimmed,
 )
 
 CONTROLS = {
@@ -95,3 +99,30 @@ def test_single_line_text_outside_request_schemas() -> None:
     assert adapter.validate_python("ada@example.com") == "ada@example.com"
     with pytest.raises(ValidationError, match="U\\+0000"):
         adapter.validate_python("ada@example.com\x00")
+
+
+class Named(RequestSchema):
+    """A trimmed field, as names are."""
+
+    name: Trimmed
+
+
+def test_trimming_does_not_remove_a_control_character_unseen() -> None:
+    with pytest.raises(ValidationError, match="found U\\+000B at index 0"):
+        Named.model_validate({"name": "\x0bAda "})
+    assert Named.model_validate({"name": " Ada "}).name == "Ada"
+
+
+def test_the_json_schema_states_what_text_may_hold() -> None:
+    properties = Note.model_json_schema()["properties"]
+
+    assert properties["title"]["pattern"] == ONE_LINE_PATTERN
+    assert properties["body"]["anyOf"][0]["pattern"] == LINES_PATTERN
+    assert properties["tags"]["items"]["pattern"] == ONE_LINE_PATTERN
+    assert properties["labels"]["additionalProperties"]["pattern"] == ONE_LINE_PATTERN
+    one_line, lines = re.compile(ONE_LINE_PATTERN), re.compile(LINES_PATTERN)
+    for text in [*CONTROLS.values(), *LINE_BREAKS.values()]:
+        assert not one_line.match(f"a{text}b")
+    assert lines.match("First\r\n\tsecond\nthird")
+    assert not lines.match("lone\rreturn")
+    assert not lines.match("\x1b")

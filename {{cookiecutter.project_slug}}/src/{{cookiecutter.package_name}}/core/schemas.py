@@ -9,6 +9,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     GetJsonSchemaHandler,
     StringConstraints,
     ValidationInfo,
@@ -26,10 +27,16 @@ MULTI_LINE: Final = MultiLine()
 
 # Control characters (Unicode Cc), line and paragraph separators, and the bidi embeddings,
 # overrides and isolates that make text display in another order than stored (Trojan Source).
-_BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
-_NOT_IN_ONE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI_CONTROLS}]")
+# Written as regular expression escapes, which Python and JSON Schema's patterns both read.
+_BIDI_CONTROLS = r"\u202a-\u202e\u2066-\u2069"
+_ONE_LINE_REFUSES = rf"\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI_CONTROLS}"
 # Several lines may break with LF or CRLF and hold tabs; a lone CR rewrites what was shown.
-_NOT_IN_LINES = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI_CONTROLS}]|\r(?!\n)")
+_LINES_REFUSE = rf"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI_CONTROLS}"
+_NOT_IN_ONE_LINE = re.compile(f"[{_ONE_LINE_REFUSES}]")
+_NOT_IN_LINES = re.compile(rf"[{_LINES_REFUSE}]|\r(?!\n)")
+# The same rules as the JSON schema states them, so clients know what is refused.
+ONE_LINE_PATTERN = f"^[^{_ONE_LINE_REFUSES}]*$"
+LINES_PATTERN = rf"^(?:[^{_LINES_REFUSE}\r]|\r\n)*$"
 
 
 def refuse_control_characters(text: str, *, multi_line: bool = False) -> str:
@@ -45,7 +52,22 @@ def refuse_control_characters(text: str, *, multi_line: bool = False) -> str:
 
 
 # For text outside a `RequestSchema`, such as a form field.
-SingleLine = Annotated[str, AfterValidator(refuse_control_characters)]
+SingleLine = Annotated[
+    str,
+    AfterValidator(refuse_control_characters),
+    Field(json_schema_extra={"pattern": ONE_LINE_PATTERN}),
+]
+
+
+def declare_text_rules(node: JsonSchemaValue, *, multi_line: bool) -> None:
+    """Give every free-form string in a field's JSON schema the pattern of what it may hold."""
+    if node.get("type") == "string" and not {"pattern", "format", "enum", "const"} & node.keys():
+        node["pattern"] = LINES_PATTERN if multi_line else ONE_LINE_PATTERN
+    for option in node.get("anyOf", []):
+        declare_text_rules(option, multi_line=multi_line)
+    for key in ("items", "additionalProperties"):
+        if isinstance(node.get(key), dict):
+            declare_text_rules(node[key], multi_line=multi_line)
 
 
 def _texts(value: object) -> Iterator[str]:
@@ -84,7 +106,19 @@ class RequestSchema(BaseModel):
             if any(isinstance(marker, MultiLine) for marker in field.metadata)
         )
 
-    @field_validator("*")
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """The schema, with the pattern of what each text field may hold."""
+        reference = handler(core_schema)
+        for name, field in handler.resolve_ref_schema(reference).get("properties", {}).items():
+            declare_text_rules(field, multi_line=name in cls._multi_line_fields)
+        return reference
+
+    # Before the field's own parsing, so that trimming cannot remove a control character
+    # unseen: the document's pattern refuses it wherever it stands.
+    @field_validator("*", mode="before")
     @classmethod
     def _refuse_control_characters(cls, value: object, info: ValidationInfo) -> object:
         multi_line = info.field_name in cls._multi_line_fields
@@ -122,7 +156,8 @@ class PatchSchema(RequestSchema):
     def __get_pydantic_json_schema__(
         cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
-        schema = handler.resolve_ref_schema(handler(core_schema))
+        reference = super().__get_pydantic_json_schema__(core_schema, handler)
+        schema = handler.resolve_ref_schema(reference)
         for name, field in schema.get("properties", {}).items():
             if name in cls.nullable:
                 continue
@@ -132,7 +167,7 @@ class PatchSchema(RequestSchema):
                 field.update(options[0])
             elif options:
                 field["anyOf"] = options
-        return schema
+        return reference
 
     @field_validator("*")
     @classmethod

@@ -163,7 +163,9 @@ class UserSelfUpdate(PatchSchema):
             "examples": [
                 {"full_name": "Ada King"},
                 {"password": "a-new-long-passphrase", "current_password": "correct-horse-battery"},
-            ]
+            ],
+            # What `_password_change_needs_current_password` checks, for clients to see.
+            "dependentRequired": {"password": ["current_password"]},
         }
     )
 
