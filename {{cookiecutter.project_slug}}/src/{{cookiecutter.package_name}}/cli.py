@@ -1,4 +1,4 @@
-"""The command line: `serve`, `create-admin`, `openapi` and `errors`."""
+"""The command line: `serve`, `create-admin`, `openapi`, `errors` and `report`."""
 
 import argparse
 import json
@@ -7,6 +7,7 @@ import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 import uvicorn
 
@@ -87,6 +88,22 @@ def openapi(_: argparse.Namespace) -> None:
     sys.stdout.write("\n")
 
 
+def report(args: argparse.Namespace) -> None:
+    """Print the service report (Markdown, or JSON with `--json`) for the project here."""
+    from {{ cookiecutter.package_name }} import report as service_report  # noqa: PLC0415 - keep CLI start fast
+    from {{ cookiecutter.package_name }}.application import create_app  # noqa: PLC0415
+
+    settings = get_settings()
+    built = service_report.build(
+        create_app(settings), settings, args.project, run_tests=args.run_tests
+    )
+    if args.json:
+        json.dump(built, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(service_report.markdown(built))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The CLI's commands and options."""
     parser = argparse.ArgumentParser(prog="{{ cookiecutter.project_slug }}")
@@ -113,6 +130,20 @@ def build_parser() -> argparse.ArgumentParser:
     openapi_parser.set_defaults(handler=openapi)
     errors_parser = commands.add_parser("errors", help="print the error catalogue (Markdown)")
     errors_parser.set_defaults(handler=errors)
+
+    report_parser = commands.add_parser(
+        "report",
+        help="report routes, security, tests and documents",
+        formatter_class=defaults,
+    )
+    report_parser.add_argument("--json", action="store_true", help="print JSON, not Markdown")
+    report_parser.add_argument(
+        "--run-tests", action="store_true", help="run the tests first, with coverage"
+    )
+    report_parser.add_argument(
+        "--project", type=Path, default=Path(), help="the project folder (docs/, .coverage)"
+    )
+    report_parser.set_defaults(handler=report)
     return parser
 
 
