@@ -1,8 +1,8 @@
-"""Regenerate the documents a bake ships that its code also produces: `docs/openapi.json`
-and `docs/errors.md`.
+"""Regenerate the documents a bake ships that its code also produces: `docs/openapi.json`,
+`docs/asyncapi.yaml` and `docs/errors.md`.
 
-`uv run python -m scripts.refresh_docs` bakes the default set, exports both with the
-service's own `openapi` and `errors` commands, turns the default answers in them back into
+`uv run python -m scripts.refresh_docs` bakes the default set, exports them with the
+service's own `openapi`, `asyncapi` and `errors` commands, turns the default answers in them back into
 the template's variables, and writes them into the template. Run it after changing the API
 or the error catalogue: every baked suite fails while a document it ships is stale.
 """
@@ -34,6 +34,18 @@ def templated(document: dict[str, object]) -> str:
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 
+def messages_templated(document: str) -> str:
+    """The AsyncAPI document as the template holds it: the default answers as variables."""
+    for answer, variable in (
+        (f"{DEFAULTS['project_name']} messages", "{{ cookiecutter.project_name }} messages"),
+        (f"version: {DEFAULTS['version']}", "version: {{ cookiecutter.version }}"),
+        (DEFAULTS["description"], "{{ cookiecutter.description }}"),
+    ):
+        assert document.count(answer) == 1, answer
+        document = document.replace(answer, variable)
+    return document
+
+
 def main() -> int:
     """Bake, export, template, write; 0 on success."""
     env = {**os.environ, "BACKEND_TEMPLATE_SKIP_SETUP": "1", "UV_PYTHON_DOWNLOADS": "never"}
@@ -54,10 +66,12 @@ def main() -> int:
             ).stdout
 
         document, catalogue = json.loads(export("openapi")), export("errors")
+        messages = export("asyncapi")
     assert document["info"]["title"] == DEFAULTS["project_name"], document["info"]
     written = {
         DOCS / "openapi.json": templated(document),
         DOCS / "errors.md": catalogue.replace(f"{SLUG} errors", f"{SLUG_VARIABLE} errors"),
+        DOCS / "asyncapi.yaml": messages_templated(messages),
     }
     for path, text in written.items():
         path.write_text(text, encoding="utf-8")

@@ -18,7 +18,7 @@ import sys
 import tempfile
 import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +31,7 @@ from alembic.script import ScriptDirectory
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient, Response
 from pydantic import SecretStr
-from sqlalchemy import create_engine, event, make_url
+from sqlalchemy import create_engine, delete, event, make_url
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool
@@ -48,8 +48,9 @@ from {{ cookiecutter.package_name }}.core.logging import configure_logging
 from {{ cookiecutter.package_name }}.core.models import utc_now
 from {{ cookiecutter.package_name }}.core.ratelimit import POLICY_NAMES
 from {{ cookiecutter.package_name }}.core.stores import Stores, open_stores
+from {{ cookiecutter.package_name }}.messaging.models import OutboxMessage
 from {{ cookiecutter.package_name }}.models import Base
-from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.settings import Settings, get_settings
 from {{ cookiecutter.package_name }}.users.schemas import UserRegister
 from tests import server_database
 
@@ -198,6 +199,8 @@ async def _seed(settings: Settings) -> dict[str, SeededAccount]:
             user.role = role
             opened = await auth_service.open_session(session, codec, user, now)
             seeded[name] = SeededAccount(user.id, email, opened.id, opened.current_refresh_id)
+        # The accounts are fixtures, not registrations: no welcome is owed to them.
+        await session.execute(delete(OutboxMessage))
         await session.commit()
     await database.dispose()
     return seeded
@@ -299,6 +302,18 @@ async def reset_after_test(shared_database: "SwitchingDatabase") -> AsyncIterato
     yield
     async with shared_database.engine.begin() as connection:
         await connection.exec_driver_sql(server_database.RESET)
+
+
+@pytest.fixture
+def use_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
+    """Points the CLI's settings at a database URL."""
+
+    def use(url: str) -> None:
+        monkeypatch.setenv("DATABASE_URL", url)
+        get_settings.cache_clear()
+
+    yield use
+    get_settings.cache_clear()
 
 
 def missing_database(settings: Settings) -> str:

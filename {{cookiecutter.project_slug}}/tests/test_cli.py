@@ -2,7 +2,7 @@
 
 import json
 import runpy
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,20 +11,7 @@ import uvicorn
 
 from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.server import HardenedHttpToolsProtocol
-from {{ cookiecutter.package_name }}.settings import get_settings
 from tests.conftest import DatabaseForTest
-
-
-@pytest.fixture
-def use_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
-    """Points the CLI's settings at a database URL."""
-
-    def use(url: str) -> None:
-        monkeypatch.setenv("DATABASE_URL", url)
-        get_settings.cache_clear()
-
-    yield use
-    get_settings.cache_clear()
 
 
 def test_openapi_prints_the_document(capsys: pytest.CaptureFixture[str]) -> None:

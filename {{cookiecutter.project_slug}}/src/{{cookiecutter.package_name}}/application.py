@@ -1,5 +1,6 @@
 """The application factory: wiring only. ASGI servers load `main.app`, built from it."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,6 +14,7 @@ from {{ cookiecutter.package_name }}.auth.tokens import TokenCodec
 from {{ cookiecutter.package_name }}.core.cache import Cache
 from {{ cookiecutter.package_name }}.core.db import Database
 from {{ cookiecutter.package_name }}.core.docs import install_docs
+from {{ cookiecutter.package_name }}.core.email import email_sender
 from {{ cookiecutter.package_name }}.core.logging import configure_logging
 from {{ cookiecutter.package_name }}.core.metrics import process_stopped
 from {{ cookiecutter.package_name }}.core.middleware import (
@@ -37,6 +39,8 @@ from {{ cookiecutter.package_name }}.core.tracing import instrument, tracer_prov
 {%- endif %}
 from {{ cookiecutter.package_name }}.error_catalogue import router as errors_router
 from {{ cookiecutter.package_name }}.health.router import router as health_router
+from {{ cookiecutter.package_name }}.messaging.handlers import Dispatcher
+from {{ cookiecutter.package_name }}.messaging.registry import CONSUMERS, JOB_HANDLERS, build_relay
 from {{ cookiecutter.package_name }}.settings import (
     LOCAL_ENVIRONMENTS,
     Settings,
@@ -75,6 +79,26 @@ def bind_settings(
     app.state.cache = Cache(app.state.stores.cache, settings.cache_ttl_seconds)
     app.state.rate_limiter = RateLimiter(settings, app.state.stores.rate_limits)
     app.state.login_lockout = LoginLockout(app.state.rate_limiter)
+    app.state.dispatcher = Dispatcher(
+        app.state.database, settings, email_sender(settings), CONSUMERS, JOB_HANDLERS
+    )
+
+
+@asynccontextmanager
+async def relay_in_process(app: FastAPI) -> AsyncIterator[None]:
+    """Run a relay beside the application while it serves, if OUTBOX_RELAY_IN_PROCESS."""
+    settings: Settings = app.state.settings
+    if not settings.outbox_relay_in_process:
+        yield
+        return
+    relay = build_relay(app.state.database, settings, app.state.dispatcher)
+    stop = asyncio.Event()
+    running = asyncio.create_task(relay.run(stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await running
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -90,7 +114,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with relay_in_process(app):
+            yield
         await app.state.database.dispose()
         await app.state.stores.close()
         process_stopped()

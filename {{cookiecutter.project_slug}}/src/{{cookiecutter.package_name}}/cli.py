@@ -1,10 +1,13 @@
-"""The command line: `serve`, `create-admin`, `openapi`, `errors` and `report`."""
+"""The command line: `serve`, `relay`, `outbox`, `create-admin`, `openapi`, `asyncapi`,
+`errors` and `report`."""
 
 import argparse
+import asyncio
 import json
 import os
 import sys
 import tempfile
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -80,12 +83,44 @@ def errors(_: argparse.Namespace) -> None:
     sys.stdout.write(catalogue_markdown())
 
 
+def asyncapi(_: argparse.Namespace) -> None:
+    """Print the AsyncAPI document of the service's messages (YAML)."""
+    from {{ cookiecutter.package_name }}.messaging.asyncapi import document_yaml  # noqa: PLC0415 - keep CLI start fast
+
+    sys.stdout.write(document_yaml())
+
+
 def openapi(_: argparse.Namespace) -> None:
     """Print the OpenAPI document as JSON."""
     from {{ cookiecutter.package_name }}.application import create_app  # noqa: PLC0415 - keep CLI start fast
 
     json.dump(create_app().openapi(), sys.stdout, indent=2, sort_keys=True)
     sys.stdout.write("\n")
+
+
+def relay(_: argparse.Namespace) -> None:
+    """Hand outbox messages on until SIGTERM: a relay process of its own."""
+    from {{ cookiecutter.package_name }}.messaging.commands import run_relay  # noqa: PLC0415 - keep CLI start fast
+
+    settings = get_settings()
+    configure_logging(settings)
+    asyncio.run(run_relay(settings))
+
+
+def outbox(args: argparse.Namespace) -> None:
+    """List the dead outbox messages, or put them back to be sent again."""
+    from {{ cookiecutter.package_name }}.messaging import commands  # noqa: PLC0415 - keep CLI start fast
+
+    settings = get_settings()
+    configure_logging(settings)
+    if args.action == "dead":
+        lines = asyncio.run(commands.dead_messages(settings))
+        sys.stdout.write("".join(f"{line}\n" for line in lines) or "No dead messages.\n")
+        return
+    if not args.all and not args.ids:
+        sys.exit("error: name the messages to requeue, or pass --all")
+    count = asyncio.run(commands.requeue_dead(settings, None if args.all else args.ids))
+    print(f"Requeued {count} message{'s' if count != 1 else ''}.")  # noqa: T201
 
 
 def report(args: argparse.Namespace) -> None:
@@ -117,6 +152,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser.add_argument("--reload", action="store_true", help="restart on code changes")
     serve_parser.set_defaults(handler=serve)
 
+    relay_parser = commands.add_parser("relay", help="hand outbox messages on until SIGTERM")
+    relay_parser.set_defaults(handler=relay)
+
+    outbox_parser = commands.add_parser("outbox", help="inspect or requeue dead messages")
+    actions = outbox_parser.add_subparsers(dest="action", required=True)
+    actions.add_parser("dead", help="list the messages that failed their last attempt")
+    requeue_parser = actions.add_parser("requeue", help="send dead messages again")
+    requeue_parser.add_argument("ids", nargs="*", type=uuid.UUID, help="message ids")
+    requeue_parser.add_argument("--all", action="store_true", help="every dead message")
+    outbox_parser.set_defaults(handler=outbox)
+
     admin_parser = commands.add_parser(
         "create-admin",
         help="create an administrator (password from ADMIN_PASSWORD or a prompt)",
@@ -128,6 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     openapi_parser = commands.add_parser("openapi", help="print the OpenAPI document")
     openapi_parser.set_defaults(handler=openapi)
+    asyncapi_parser = commands.add_parser("asyncapi", help="print the AsyncAPI document")
+    asyncapi_parser.set_defaults(handler=asyncapi)
     errors_parser = commands.add_parser("errors", help="print the error catalogue (Markdown)")
     errors_parser.set_defaults(handler=errors)
 

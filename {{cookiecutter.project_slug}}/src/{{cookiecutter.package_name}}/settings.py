@@ -159,6 +159,33 @@ class Settings(BaseSettings):
     # Failed logins one account may have before its logins are refused until the window passes.
     rate_limit_login_failures: RateLimit = "10/15 minutes"
 
+    # Events and background jobs (messaging/). The relay hands outbox rows on every
+    # OUTBOX_POLL_SECONDS, up to OUTBOX_BATCH_SIZE at a time, each claimed for
+    # OUTBOX_LEASE_SECONDS; a failed hand-off waits OUTBOX_RETRY_BASE_SECONDS, doubling up to
+    # OUTBOX_RETRY_MAX_SECONDS, and after OUTBOX_MAX_ATTEMPTS the row is dead. With
+    # OUTBOX_RELAY_IN_PROCESS the application runs a relay itself; otherwise run `relay`.
+    outbox_relay_in_process: bool = True
+    outbox_poll_seconds: PositiveFloat = 0.5
+    outbox_batch_size: PositiveInt = 100
+    outbox_lease_seconds: PositiveFloat = 30
+    outbox_max_attempts: PositiveInt = 8
+    outbox_retry_base_seconds: PositiveFloat = 2
+    outbox_retry_max_seconds: PositiveFloat = 600
+    # Sent outbox rows and inbox rows are deleted after this many days.
+    outbox_retention_days: PositiveInt = 7
+    # How often expired login sessions are deleted.
+    session_cleanup_seconds: PositiveInt = 3600
+
+    # Email: written to the log (`log`), or sent through an SMTP server (`smtp`).
+    email_backend: Literal["log", "smtp"] = "log"
+    email_from: str = "{{ cookiecutter.project_slug }}@localhost"
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=587, ge=1, le=65_535)
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: PositiveFloat = 10
+
     @property
     def show_docs(self) -> bool:
         """Serve /docs, /redoc and /openapi.json: on everywhere but production unless set."""

@@ -279,19 +279,6 @@ async def test_login_rehashes_a_password_made_with_old_parameters(
     assert "t=2" in stored.password_hash
 
 
-async def test_expired_sessions_are_purged_at_login(
-    client: AsyncClient, user: Account, session: AsyncSession
-) -> None:
-    await expire_session(session, user.session_id)
-
-    await login(client, user.email)
-
-    mine = select(AuthSession.id).where(AuthSession.user_id == user.id)
-    remaining = (await session.scalars(mine)).all()
-    assert user.session_id not in remaining
-    assert len(remaining) == 1
-
-
 async def test_a_refresh_token_raced_twice_succeeds_at_most_once(
     client: AsyncClient, user: Account, session: AsyncSession
 ) -> None:

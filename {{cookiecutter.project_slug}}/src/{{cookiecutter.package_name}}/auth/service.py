@@ -20,6 +20,8 @@ from {{ cookiecutter.package_name }}.core.errors import Conflict, NotAuthenticat
 from {{ cookiecutter.package_name }}.core.logging import security_log
 from {{ cookiecutter.package_name }}.core.models import utc_now
 from {{ cookiecutter.package_name }}.core.repository import Repository
+from {{ cookiecutter.package_name }}.messaging.outbox import publish
+from {{ cookiecutter.package_name }}.users.messages import UserRegistered
 from {{ cookiecutter.package_name }}.users.models import User
 from {{ cookiecutter.package_name }}.users.schemas import UserRegister, normalize_email
 
@@ -53,6 +55,7 @@ async def register(session: AsyncSession, hasher: PasswordHasher, data: UserRegi
     except Conflict as error:
         raise Conflict("This email is already registered.", code="email_taken") from error
     security_log.info("user_registered", user_id=str(user.id))
+    publish(session, UserRegistered(user_id=user.id, email=user.email, full_name=user.full_name))
     return user
 
 
@@ -121,7 +124,6 @@ async def login(
     if new_hash is not None:
         user.password_hash = new_hash  # parameters changed since this hash was made
     now = utc_now()
-    await purge_expired_sessions(session, now)
     auth_session = await open_session(session, codec, user, now)
     security_log.info("login_succeeded", user_id=str(user.id), session_id=str(auth_session.id))
     return issue_token_pair(codec, auth_session, now)

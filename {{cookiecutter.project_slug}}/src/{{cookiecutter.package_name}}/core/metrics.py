@@ -75,6 +75,38 @@ CACHE_READS = Counter(
     ["result"],
 )
 
+OUTBOX_BACKLOG = Gauge(
+    "outbox_backlog",
+    "Outbox messages waiting to be handed on, as the relay last counted them.",
+    multiprocess_mode="mostrecent",
+)
+OUTBOX_OLDEST_AGE = Gauge(
+    "outbox_oldest_pending_age_seconds",
+    "How long the oldest waiting outbox message has waited, as the relay last saw it.",
+    multiprocess_mode="mostrecent",
+)
+MESSAGES_SENT = Counter(
+    "outbox_messages_sent",
+    "Outbox messages handed on, by kind (event, job).",
+    ["kind"],
+)
+MESSAGES_RETRIED = Counter(
+    "outbox_messages_retried",
+    "Failed hand-offs that will be tried again, by kind.",
+    ["kind"],
+)
+MESSAGES_DEAD = Counter(
+    "outbox_messages_dead",
+    "Outbox messages that failed their last attempt, by kind.",
+    ["kind"],
+)
+JOB_DURATION = Histogram(
+    "job_duration_seconds",
+    "Time a background job took, inbox included, by job.",
+    ["job"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
+
 
 @lru_cache(maxsize=4096)
 def request_series(method: str, route: str, status_class: str) -> tuple[Counter, Histogram]:

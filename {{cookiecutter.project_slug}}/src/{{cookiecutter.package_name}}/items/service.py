@@ -13,6 +13,7 @@ from {{ cookiecutter.package_name }}.core.cache import Cache
 from {{ cookiecutter.package_name }}.core.errors import Conflict, NotFound
 from {{ cookiecutter.package_name }}.core.pagination import Page, PageParams
 from {{ cookiecutter.package_name }}.core.repository import Repository
+from {{ cookiecutter.package_name }}.items.messages import ItemCreated
 from {{ cookiecutter.package_name }}.items.models import Item
 from {{ cookiecutter.package_name }}.items.schemas import (
     ItemCreate,
@@ -20,6 +21,7 @@ from {{ cookiecutter.package_name }}.items.schemas import (
     ItemSort,
     ItemUpdate,
 )
+from {{ cookiecutter.package_name }}.messaging.outbox import publish
 
 _SORT_COLUMNS = {
     "name": Item.name,
@@ -102,9 +104,14 @@ async def list_items(
 async def create_item(session: AsyncSession, data: ItemCreate, *, owner_id: uuid.UUID) -> Item:
     """Store a new item for `owner_id`; `Conflict` if they already have one of that name."""
     try:
-        return await Repository(session, Item).create({**data.model_dump(), "owner_id": owner_id})
+        item = await Repository(session, Item).create({**data.model_dump(), "owner_id": owner_id})
     except Conflict as error:
         raise _name_taken(data.name) from error
+    created = ItemCreated(
+        item_id=item.id, owner_id=owner_id, name=item.name, price_cents=item.price_cents
+    )
+    publish(session, created)
+    return item
 
 
 async def update_item(session: AsyncSession, cache: Cache, item: Item, data: ItemUpdate) -> Item:
