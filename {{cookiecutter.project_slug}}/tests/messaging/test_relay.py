@@ -19,7 +19,7 @@ from {{ cookiecutter.package_name }}.messaging.models import MessageState
 from {{ cookiecutter.package_name }}.messaging.outbox import Lease, enqueue
 from {{ cookiecutter.package_name }}.messaging.relay import Relay
 from {{ cookiecutter.package_name }}.users.messages import SendWelcomeEmail
-from tests.conftest import Account
+from tests.conftest import Account, logged_events
 from tests.messaging.conftest import Clock, RecordedEmail, RelayFactory, drain, outbox_rows
 
 
@@ -232,3 +232,15 @@ async def test_the_relay_reports_its_backlog(
     await drain(relay)
     await relay.observe_backlog()
     assert sample("outbox_backlog") == 0
+
+
+async def test_a_new_item_is_kept_in_the_audit_log(
+    user: Account, relay: Relay, caplog: pytest.LogCaptureFixture
+) -> None:
+    created = await user.client.post("/api/v1/items", json={"name": "Mug", "price_cents": 1})
+
+    with caplog.at_level("INFO"):
+        await drain(relay)
+
+    [event] = [e for e in logged_events(caplog, "items.messages") if e["event"] == "item_created"]
+    assert (event["item_id"], event["owner_id"]) == (created.json()["id"], str(user.id))
