@@ -42,6 +42,11 @@ MANIFEST: dict[str, dict[str, list[str]]] = {
         "True": ["src/{package_name}/core/sentry.py", "tests/core/test_sentry.py"],
         "False": [],
     },
+    "messaging": {
+        "local": [],
+        "rabbitmq": ["src/{package_name}/messaging/broker.py", "tests/messaging/test_broker.py"],
+        "nats": ["src/{package_name}/messaging/broker.py", "tests/messaging/test_broker.py"],
+    },
     "kubernetes": {"True": ["kubernetes"], "False": []},
     "ci": {"github": [".github"], "none": []},
 }
@@ -54,6 +59,9 @@ MIN_PYTHON = (3, 11)
 TEST_REDIS_URL = "redis://127.0.0.1:6379/0"
 # Likewise the PostgreSQL server of a service baked with it (its pytest `database_url`).
 TEST_POSTGRESQL_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+# And the brokers (the service's pytest `broker_url`).
+TEST_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
+TEST_NATS_URL = "nats://127.0.0.1:4222"
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,8 @@ class TestServer:
 TEST_SERVERS = {
     ("redis", "True"): TestServer("Redis", "REDIS_URL", TEST_REDIS_URL, 6379),
     ("database", "postgresql"): TestServer("PostgreSQL", "DATABASE_URL", TEST_POSTGRESQL_URL, 5432),
+    ("messaging", "rabbitmq"): TestServer("RabbitMQ", "BROKER_URL", TEST_RABBITMQ_URL, 5672),
+    ("messaging", "nats"): TestServer("NATS", "BROKER_URL", TEST_NATS_URL, 4222),
 }
 
 
@@ -92,10 +102,11 @@ def prune_unselected(root: Path, context: Mapping[str, object]) -> list[Path]:
     removed = []
     for option, paths_by_value in MANIFEST.items():
         chosen = str(context[option])
+        kept = set(paths_by_value.get(chosen, []))  # a path may belong to several answers
         for value, paths in paths_by_value.items():
             if value == chosen:
                 continue
-            for relative in paths:
+            for relative in set(paths) - kept:
                 path = root / relative.format(package_name=context["package_name"])
                 if path.is_dir():
                     shutil.rmtree(path)

@@ -18,6 +18,7 @@ SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13")
 SUPPORTED_DATABASES = ("sqlite", "postgresql")
 SUPPORTED_CI = ("github", "none")
 SUPPORTED_OBSERVABILITY = ("prometheus", "prometheus+otel")
+SUPPORTED_MESSAGING = ("local", "rabbitmq", "nats")
 
 # Top-level modules a baked service imports; a package with one of these names would shadow it.
 SERVICE_IMPORTS = frozenset(
@@ -195,6 +196,7 @@ CHECKS: dict[str, Callable[[str], None]] = {
     "database": check_choice("database", SUPPORTED_DATABASES),
     "redis": check_yes_no("redis"),
     "observability": check_choice("observability", SUPPORTED_OBSERVABILITY),
+    "messaging": check_choice("messaging", SUPPORTED_MESSAGING),
     "sentry": check_yes_no("sentry"),
     "kubernetes": check_yes_no("kubernetes"),
     "ci": check_choice("ci", SUPPORTED_CI),

@@ -70,9 +70,12 @@ SEEDED_ACCOUNTS = {
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """`redis_url` and `database_url` in the pytest settings: the Redis and the database
-    server the tests use, if the service has them."""
+    """`redis_url`, `broker_url` and `database_url` in the pytest settings: the Redis, the
+    broker and the database server the tests use, if the service has them."""
     parser.addini("redis_url", "Redis for the tests, unless REDIS_URL names another", default="")
+    parser.addini(
+        "broker_url", "The broker for the tests, unless BROKER_URL names another", default=""
+    )
     parser.addini(
         "database_url", "PostgreSQL for the tests, unless DATABASE_URL names another", default=""
     )
@@ -93,6 +96,8 @@ def pytest_configure(config: pytest.Config) -> None:
     # Read from the environment like every setting; pytest's `redis_url` is the default.
     if redis_url := config.getini("redis_url"):
         os.environ.setdefault("REDIS_URL", redis_url)
+    if broker_url := config.getini("broker_url"):
+        os.environ.setdefault("BROKER_URL", broker_url)
     if database_url := config.getini("database_url"):
         os.environ.setdefault("DATABASE_URL", database_url)
     config.addinivalue_line(

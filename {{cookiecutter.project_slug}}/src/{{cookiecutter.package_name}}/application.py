@@ -40,7 +40,12 @@ from {{ cookiecutter.package_name }}.core.tracing import instrument, tracer_prov
 from {{ cookiecutter.package_name }}.error_catalogue import router as errors_router
 from {{ cookiecutter.package_name }}.health.router import router as health_router
 from {{ cookiecutter.package_name }}.messaging.handlers import Dispatcher
-from {{ cookiecutter.package_name }}.messaging.registry import CONSUMERS, JOB_HANDLERS, build_relay
+from {{ cookiecutter.package_name }}.messaging.registry import (
+    CONSUMERS,
+    JOB_HANDLERS,
+    build_relay,
+    hand_off,
+)
 from {{ cookiecutter.package_name }}.settings import (
     LOCAL_ENVIRONMENTS,
     Settings,
@@ -91,14 +96,15 @@ async def relay_in_process(app: FastAPI) -> AsyncIterator[None]:
     if not settings.outbox_relay_in_process:
         yield
         return
-    relay = build_relay(app.state.database, settings, app.state.dispatcher)
-    stop = asyncio.Event()
-    running = asyncio.create_task(relay.run(stop))
-    try:
-        yield
-    finally:
-        stop.set()
-        await running
+    async with hand_off(settings, app.state.dispatcher) as deliver:
+        relay = build_relay(app.state.database, settings, deliver)
+        stop = asyncio.Event()
+        running = asyncio.create_task(relay.run(stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            await running
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

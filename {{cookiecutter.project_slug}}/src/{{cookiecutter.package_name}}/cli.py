@@ -105,6 +105,17 @@ def relay(_: argparse.Namespace) -> None:
     settings = get_settings()
     configure_logging(settings)
     asyncio.run(run_relay(settings))
+{%- if cookiecutter.messaging != "local" %}
+
+
+def worker(_: argparse.Namespace) -> None:
+    """Consume events and jobs from the broker until SIGTERM."""
+    from {{ cookiecutter.package_name }}.messaging.commands import run_worker  # noqa: PLC0415 - keep CLI start fast
+
+    settings = get_settings()
+    configure_logging(settings)
+    asyncio.run(run_worker(settings))
+{%- endif %}
 
 
 def outbox(args: argparse.Namespace) -> None:
@@ -154,6 +165,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     relay_parser = commands.add_parser("relay", help="hand outbox messages on until SIGTERM")
     relay_parser.set_defaults(handler=relay)
+
+{%- if cookiecutter.messaging != "local" %}
+    worker_parser = commands.add_parser("worker", help="consume events and jobs until SIGTERM")
+    worker_parser.set_defaults(handler=worker)
+{%- endif %}
 
     outbox_parser = commands.add_parser("outbox", help="inspect or requeue dead messages")
     actions = outbox_parser.add_subparsers(dest="action", required=True)

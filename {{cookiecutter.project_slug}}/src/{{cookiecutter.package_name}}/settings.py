@@ -52,6 +52,13 @@ def usable_cpus() -> int:
     return os.cpu_count() or 1  # pragma: no cover - systems without affinity (macOS)
 
 
+{% if cookiecutter.messaging != "local" -%}
+# What a broker accepts in the names of queues, exchanges and streams alike.
+BROKER_NAME = r"^[a-z0-9][a-z0-9_-]*$"
+SLUG = "{{ cookiecutter.project_slug }}"
+
+
+{% endif -%}
 class Settings(BaseSettings):
     """Every setting the service reads; names match the environment variables."""
 
@@ -175,6 +182,20 @@ class Settings(BaseSettings):
     outbox_retention_days: PositiveInt = 7
     # How often expired login sessions are deleted.
     session_cleanup_seconds: PositiveInt = 3600
+
+{%- if cookiecutter.messaging != "local" %}
+    # The broker the relay publishes to and the worker consumes from. Everything the service
+    # declares there is named after BROKER_PREFIX, so that services can share a broker.
+{%- if cookiecutter.messaging == "rabbitmq" %}
+    broker_url: SecretStr = SecretStr("amqp://guest:guest@localhost:5672/")
+{%- else %}
+    broker_url: SecretStr = SecretStr("nats://localhost:4222")
+{%- endif %}
+    broker_prefix: str = Field(default=SLUG, pattern=BROKER_NAME)
+    broker_publish_timeout_seconds: PositiveFloat = 10
+    # How often a message a consumer failed on is delivered again before it is dead-lettered.
+    broker_delivery_limit: PositiveInt = 5
+{%- endif %}
 
     # Email: written to the log (`log`), or sent through an SMTP server (`smtp`).
     email_backend: Literal["log", "smtp"] = "log"

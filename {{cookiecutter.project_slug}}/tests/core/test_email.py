@@ -12,7 +12,12 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from fastapi import FastAPI
 from httpx import AsyncClient
 
-from {{ cookiecutter.package_name }}.core.email import LogEmail, SmtpEmail, compose, email_sender
+from {{ cookiecutter.package_name }}.core.email import (
+    LogEmail,
+    SmtpEmail,
+    compose,
+    email_sender,
+)
 from {{ cookiecutter.package_name }}.messaging.handlers import Dispatcher
 from {{ cookiecutter.package_name }}.messaging.registry import CONSUMERS, JOB_HANDLERS
 from {{ cookiecutter.package_name }}.messaging.relay import Relay

@@ -9,7 +9,11 @@ import yaml
 
 from {{ cookiecutter.package_name }}.messaging.asyncapi import document, document_yaml
 from {{ cookiecutter.package_name }}.messaging.messages import Event, Job, Message
-from {{ cookiecutter.package_name }}.messaging.registry import CONSUMERS, EVENTS, JOB_HANDLERS
+from {{ cookiecutter.package_name }}.messaging.registry import (
+    CONSUMERS,
+    EVENTS,
+    JOB_HANDLERS,
+)
 
 EXPORTED = Path(__file__).resolve().parents[2] / "docs" / "asyncapi.yaml"
 REFRESH = "run `uv run {{ cookiecutter.project_slug }} asyncapi > docs/asyncapi.yaml`"

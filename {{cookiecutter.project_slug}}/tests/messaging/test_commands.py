@@ -55,11 +55,24 @@ def test_requeue_needs_the_messages_named_or_all() -> None:
         main(["outbox", "requeue"])
 
 
+{% if cookiecutter.messaging != "local" -%}
+@pytest.mark.usefixtures("worker")
+{% endif -%}
 async def test_the_relay_command_hands_messages_on_until_stopped(
-    settings: Settings, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+{%- if cookiecutter.messaging == "local" %}
+    settings: Settings,
+    session: AsyncSession,
+    monkeypatch: pytest.MonkeyPatch,
+    email: RecordedEmail,
+{%- else %}
+    broker_settings: Settings, session: AsyncSession, email: RecordedEmail
+{%- endif %}
 ) -> None:
-    email = RecordedEmail()
+{%- if cookiecutter.messaging == "local" %}
     monkeypatch.setattr(commands, "email_sender", lambda _: email)
+{%- else %}
+    settings = broker_settings  # the worker, consuming in this process, sends to `email`
+{%- endif %}
     await queue_one(session, MessageState.PENDING)
     stop = asyncio.Event()
 

@@ -13,11 +13,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from {{ cookiecutter.package_name }}.application import relay_in_process
 from {{ cookiecutter.package_name }}.messaging import outbox
-from {{ cookiecutter.package_name }}.messaging.handlers import Context, Dispatcher, JobHandler
+from {{ cookiecutter.package_name }}.messaging.handlers import (
+    Context,
+    Dispatcher,
+    JobHandler,
+)
 from {{ cookiecutter.package_name }}.messaging.messages import Envelope, Job
 from {{ cookiecutter.package_name }}.messaging.models import MessageState
 from {{ cookiecutter.package_name }}.messaging.outbox import Lease, enqueue
 from {{ cookiecutter.package_name }}.messaging.relay import Relay
+{%- if cookiecutter.messaging != "local" %}
+from {{ cookiecutter.package_name }}.settings import Settings
+{%- endif %}
 from {{ cookiecutter.package_name }}.users.messages import SendWelcomeEmail
 from tests.conftest import Account, logged_events
 from tests.messaging.conftest import Clock, RecordedEmail, RelayFactory, drain, outbox_rows
@@ -201,10 +208,22 @@ async def test_writes_beside_a_running_relay_meet_no_busy_database(
     assert {row.state for row in rows} == {MessageState.SENT}
 
 
+{% if cookiecutter.messaging != "local" -%}
+@pytest.mark.usefixtures("worker")
+{% endif -%}
 async def test_the_application_runs_a_relay_while_it_serves(
-    app: FastAPI, client: AsyncClient, email: RecordedEmail, dispatcher: Dispatcher
+    app: FastAPI,
+    client: AsyncClient,
+    email: RecordedEmail,
+    dispatcher: Dispatcher,
+{%- if cookiecutter.messaging != "local" %}
+    broker_settings: Settings,
+{%- endif %}
 ) -> None:
-    app.state.dispatcher = dispatcher  # the relay's handlers send to `email`
+    app.state.dispatcher = dispatcher  # the handlers send to `email`
+{%- if cookiecutter.messaging != "local" %}
+    app.state.settings = broker_settings  # the relay publishes where the worker consumes
+{%- endif %}
     async with relay_in_process(app):
         await register(client)
         message = await asyncio.wait_for(email.arrived.get(), timeout=10)

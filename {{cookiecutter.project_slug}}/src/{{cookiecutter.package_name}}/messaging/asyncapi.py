@@ -10,7 +10,11 @@ import yaml
 from {{ cookiecutter.package_name }}.application import DESCRIPTION, TITLE, VERSION
 from {{ cookiecutter.package_name }}.messaging.handlers import Consumer, JobHandler
 from {{ cookiecutter.package_name }}.messaging.messages import Message
-from {{ cookiecutter.package_name }}.messaging.registry import CONSUMERS, EVENTS, JOB_HANDLERS
+from {{ cookiecutter.package_name }}.messaging.registry import (
+    CONSUMERS,
+    EVENTS,
+    JOB_HANDLERS,
+)
 
 Document = dict[str, Any]
 

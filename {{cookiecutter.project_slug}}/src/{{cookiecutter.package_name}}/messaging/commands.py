@@ -1,32 +1,66 @@
-"""What the `relay` and `outbox` commands do (`cli.py` parses their arguments)."""
+"""What the messaging commands do (`cli.py` parses their arguments)."""
 
 import asyncio
 import signal
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 
 from {{ cookiecutter.package_name }}.core.db import Database
 from {{ cookiecutter.package_name }}.core.email import email_sender
 from {{ cookiecutter.package_name }}.messaging import outbox
+{%- if cookiecutter.messaging != "local" %}
+from {{ cookiecutter.package_name }}.messaging.broker import Broker
+{%- endif %}
 from {{ cookiecutter.package_name }}.messaging.handlers import Dispatcher
-from {{ cookiecutter.package_name }}.messaging.registry import CONSUMERS, JOB_HANDLERS, build_relay
+from {{ cookiecutter.package_name }}.messaging.registry import (
+    CONSUMERS,
+    JOB_HANDLERS,
+    build_relay,
+    hand_off,
+)
 from {{ cookiecutter.package_name }}.settings import Settings
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@asynccontextmanager
+async def serving(settings: Settings, stop: asyncio.Event) -> AsyncIterator[Dispatcher]:
+    """The service's handlers on a database of their own, until SIGINT or SIGTERM sets
+    `stop`; the database is closed afterwards."""
+    loop = asyncio.get_running_loop()
+    for signum in SIGNALS:
+        loop.add_signal_handler(signum, stop.set)
+    database = Database(settings)
+    try:
+        yield Dispatcher(database, settings, email_sender(settings), CONSUMERS, JOB_HANDLERS)
+    finally:
+        for signum in SIGNALS:
+            loop.remove_signal_handler(signum)
+        await database.dispose()
 
 
 async def run_relay(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Relay until SIGINT or SIGTERM (or `stop`), then finish the message in hand."""
     stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    database = Database(settings)
-    dispatcher = Dispatcher(database, settings, email_sender(settings), CONSUMERS, JOB_HANDLERS)
-    try:
-        await build_relay(database, settings, dispatcher).run(stop)
-    finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
-        await database.dispose()
+    async with serving(settings, stop) as dispatcher, hand_off(settings, dispatcher) as deliver:
+        await build_relay(dispatcher.database, settings, deliver).run(stop)
+{%- if cookiecutter.messaging != "local" %}
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Consume from the broker until SIGINT or SIGTERM (or `stop`), then finish the messages
+    in hand: every consumer and job handler of the service, each on its own queue."""
+    stop = stop or asyncio.Event()
+    async with serving(settings, stop) as dispatcher:
+        broker = Broker(settings)
+        broker.consume(dispatcher)
+        try:
+            await broker.start(dispatcher)
+            await stop.wait()
+        finally:
+            await broker.close()
+{%- endif %}
 
 
 async def dead_messages(settings: Settings) -> list[str]:

@@ -22,7 +22,12 @@ from {{ cookiecutter.package_name }}.core import metrics
 from {{ cookiecutter.package_name }}.core.db import Database
 from {{ cookiecutter.package_name }}.core.email import EmailSender
 from {{ cookiecutter.package_name }}.core.models import utc_now
-from {{ cookiecutter.package_name }}.messaging.messages import Envelope, Event, Job, Message
+from {{ cookiecutter.package_name }}.messaging.messages import (
+    Envelope,
+    Event,
+    Job,
+    Message,
+)
 from {{ cookiecutter.package_name }}.messaging.models import InboxMessage, MessageKind
 from {{ cookiecutter.package_name }}.settings import Settings
 

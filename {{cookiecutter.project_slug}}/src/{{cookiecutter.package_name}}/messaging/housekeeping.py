@@ -6,7 +6,11 @@ from sqlalchemy import delete
 
 from {{ cookiecutter.package_name }}.messaging.handlers import Context
 from {{ cookiecutter.package_name }}.messaging.messages import Job
-from {{ cookiecutter.package_name }}.messaging.models import InboxMessage, MessageState, OutboxMessage
+from {{ cookiecutter.package_name }}.messaging.models import (
+    InboxMessage,
+    MessageState,
+    OutboxMessage,
+)
 
 
 class PurgeHandledMessages(Job):

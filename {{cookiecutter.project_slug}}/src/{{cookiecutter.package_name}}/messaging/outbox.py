@@ -13,7 +13,12 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from {{ cookiecutter.package_name }}.core.models import utc_now
-from {{ cookiecutter.package_name }}.messaging.messages import Envelope, Event, Job, Message
+from {{ cookiecutter.package_name }}.messaging.messages import (
+    Envelope,
+    Event,
+    Job,
+    Message,
+)
 from {{ cookiecutter.package_name }}.messaging.models import MessageState, OutboxMessage
 
 

@@ -1,13 +1,29 @@
 """Every consumer, job handler and periodic job of the service, in one place (as `api.py`
 lists the routers). A new one is added here."""
 
-from {{ cookiecutter.package_name }}.auth.messages import DeleteExpiredSessions, delete_expired_sessions
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from {{ cookiecutter.package_name }}.auth.messages import (
+    DeleteExpiredSessions,
+    delete_expired_sessions,
+)
 from {{ cookiecutter.package_name }}.core.db import Database
 from {{ cookiecutter.package_name }}.items.messages import ItemCreated, log_item_created
-from {{ cookiecutter.package_name }}.messaging.handlers import Consumer, Dispatcher, JobHandler
-from {{ cookiecutter.package_name }}.messaging.housekeeping import PurgeHandledMessages, purge_handled_messages
+{%- if cookiecutter.messaging != "local" %}
+from {{ cookiecutter.package_name }}.messaging.broker import Broker
+{%- endif %}
+from {{ cookiecutter.package_name }}.messaging.handlers import (
+    Consumer,
+    Dispatcher,
+    JobHandler,
+)
+from {{ cookiecutter.package_name }}.messaging.housekeeping import (
+    PurgeHandledMessages,
+    purge_handled_messages,
+)
 from {{ cookiecutter.package_name }}.messaging.messages import Event
-from {{ cookiecutter.package_name }}.messaging.relay import Periodic, Relay
+from {{ cookiecutter.package_name }}.messaging.relay import Deliver, Periodic, Relay
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.users.messages import (
     SendWelcomeEmail,
@@ -38,7 +54,24 @@ def periodic_jobs(settings: Settings) -> list[Periodic]:
     ]
 
 
-def build_relay(database: Database, settings: Settings, dispatcher: Dispatcher) -> Relay:
-    """A relay that hands each message to this process's consumers and job handlers, and
-    schedules the periodic jobs."""
-    return Relay(database, settings, dispatcher.handle, periodic_jobs(settings))
+def build_relay(database: Database, settings: Settings, deliver: Deliver) -> Relay:
+    """A relay that hands each message on with `deliver` and schedules the periodic jobs."""
+    return Relay(database, settings, deliver, periodic_jobs(settings))
+
+
+@asynccontextmanager
+async def hand_off(settings: Settings, dispatcher: Dispatcher) -> AsyncIterator[Deliver]:
+{%- if cookiecutter.messaging == "local" %}
+    """How a relay hands messages on: straight to this process's consumers and job handlers
+    (the worker and the relay are one process)."""
+    del settings
+    yield dispatcher.handle
+{%- else %}
+    """How a relay hands messages on: to the broker, which the worker consumes from."""
+    broker = Broker(settings)
+    try:
+        # The queues too, so that what is published before the worker first ran is kept.
+        yield lambda envelope: broker.deliver(envelope, dispatcher)
+    finally:
+        await broker.close()
+{%- endif %}
