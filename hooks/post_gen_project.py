@@ -25,6 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+# The files of a service that consumes from a broker, whichever broker it is.
+BROKER_FILES = [
+    "src/{package_name}/messaging/broker.py",
+    "tests/messaging/test_broker.py",
+    "kubernetes/worker.yaml",
+]
 # Paths that belong to one answer of one option; the other answers' paths are removed.
 # Answers are keyed as text (a yes/no option's as "True" and "False"); "{package_name}"
 # stands for the import package's folder.
@@ -44,8 +50,8 @@ MANIFEST: dict[str, dict[str, list[str]]] = {
     },
     "messaging": {
         "local": [],
-        "rabbitmq": ["src/{package_name}/messaging/broker.py", "tests/messaging/test_broker.py"],
-        "nats": ["src/{package_name}/messaging/broker.py", "tests/messaging/test_broker.py"],
+        "rabbitmq": BROKER_FILES,
+        "nats": BROKER_FILES,
     },
     "kubernetes": {"True": ["kubernetes"], "False": []},
     "ci": {"github": [".github"], "none": []},

@@ -33,10 +33,15 @@ OPTION_SETS: dict[str, dict[str, Any]] = {
     # PostgreSQL through asyncpg; the baked tests use the server at DATABASE_URL. With
     # OpenTelemetry traces.
     "postgresql": {"database": "postgresql", "observability": "prometheus+otel"},
-    # Every option on: Redis, traces (Redis' too), Sentry and the Kubernetes manifests.
+    # Events and jobs through NATS JetStream, with the worker; the baked tests use the NATS
+    # at BROKER_URL.
+    "nats": {"messaging": "nats"},
+    # Every option on: Redis, RabbitMQ, traces (Redis' too), Sentry and the Kubernetes
+    # manifests.
     "postgresql-redis": {
         "database": "postgresql",
         "redis": True,
+        "messaging": "rabbitmq",
         "observability": "prometheus+otel",
         "sentry": True,
         "kubernetes": True,

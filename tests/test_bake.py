@@ -174,6 +174,7 @@ ONE_AT_A_TIME_IN_REDIS = pytest.mark.xdist_group("redis")
         "defaults",
         pytest.param("redis", marks=ONE_AT_A_TIME_IN_REDIS),
         "postgresql",
+        "nats",
         pytest.param("postgresql-redis", marks=ONE_AT_A_TIME_IN_REDIS),
     ],
 )
@@ -195,9 +196,31 @@ def test_baked_tests_pass_with_full_coverage_gate(
 
     assert re.search(r"\d+ passed", output), output
     assert "failed" not in output
-    assert "Required test coverage of 95% reached" in output
+    assert re.search(r"Required test coverage of 95(\.0)?% reached", output), output
     if uses_redis:
         assert redis_keys(service_env) - keys_before == set(), "the tests left keys in Redis"
+    assert broker_leftovers(service_env, option_set) == [], "the tests left these on the broker"
+
+
+def broker_leftovers(service_env: Path, option_set: str) -> list[str]:
+    """What the baked tests declared on their broker (under `test-`) and left behind."""
+    messaging = OPTION_SETS[option_set].get("messaging", "local")
+    if messaging == "nats":
+        script = (
+            "import asyncio, nats, sys\n"
+            "async def main():\n"
+            "    connection = await nats.connect(sys.argv[1])\n"
+            "    names = await connection.jetstream().streams_info()\n"
+            "    print(*(s.config.name for s in names if s.config.name.startswith('test-')))\n"
+            "    await connection.close()\n"
+            "asyncio.run(main())\n"
+        )
+        command = [str(service_env / "python"), "-c", script, post_gen.TEST_NATS_URL]
+        return run(command, TEMPLATE).split()
+    if messaging == "rabbitmq" and shutil.which("rabbitmqctl"):
+        listed = run(["rabbitmqctl", "list_queues", "name", "-q"], TEMPLATE).split()
+        return [name for name in listed if name.startswith("test-")]
+    return []
 
 
 def test_migrate_then_serve_answers_ready_and_docs(

@@ -149,6 +149,9 @@ def base_settings() -> Settings:
         log_level="WARNING",
         # httpx's in-process clients name this host.
         allowed_hosts=["testserver"],
+        # Tests that start the application's lifespan run no relay beside it unless they
+        # ask for one: the messaging tests run relays of their own.
+        outbox_relay_in_process=False,
     ).model_copy(
         # Out of the way; tests of the limits set their own, low ones.
         update={f"rate_limit_{name}": "10000/minute" for name in POLICY_NAMES}

@@ -3,6 +3,9 @@
 import os
 import secrets
 from functools import lru_cache
+{%- if cookiecutter.messaging != "local" %}
+from pathlib import Path
+{%- endif %}
 from typing import Annotated, Literal, Self
 
 from limits import parse
@@ -195,6 +198,10 @@ class Settings(BaseSettings):
     broker_publish_timeout_seconds: PositiveFloat = 10
     # How often a message a consumer failed on is delivered again before it is dead-lettered.
     broker_delivery_limit: PositiveInt = 5
+    # The worker touches this file every WORKER_HEARTBEAT_SECONDS while the broker answers,
+    # for a liveness probe to check its age; unset, it writes nothing.
+    worker_heartbeat_file: Path | None = None
+    worker_heartbeat_seconds: PositiveFloat = 15
 {%- endif %}
 
     # Email: written to the log (`log`), or sent through an SMTP server (`smtp`).

@@ -14,6 +14,7 @@ import asyncio
 import socket
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 {% if cookiecutter.messaging == "rabbitmq" -%}
@@ -249,3 +250,16 @@ def test_worker_runs_the_worker_on_the_settings(monkeypatch: pytest.MonkeyPatch)
     main(["worker"])
 
     assert ran == [get_settings()]
+
+
+async def test_the_worker_beats_while_the_broker_answers(
+    worker: Broker, broker_settings: Settings, tmp_path: Path
+) -> None:
+    heartbeat = tmp_path / "heartbeat"
+    beating = broker_settings.model_copy(update={"worker_heartbeat_file": heartbeat})
+    stop = asyncio.Event()
+    stop.set()  # one beat, then stop
+
+    await commands.keep_heartbeat(worker, beating, stop)
+
+    assert heartbeat.exists()

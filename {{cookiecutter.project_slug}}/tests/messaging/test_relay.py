@@ -221,9 +221,12 @@ async def test_the_application_runs_a_relay_while_it_serves(
 {%- endif %}
 ) -> None:
     app.state.dispatcher = dispatcher  # the handlers send to `email`
-{%- if cookiecutter.messaging != "local" %}
-    app.state.settings = broker_settings  # the relay publishes where the worker consumes
+{%- if cookiecutter.messaging == "local" %}
+    settings = app.state.settings
+{%- else %}
+    settings = broker_settings  # the relay publishes where the worker consumes
 {%- endif %}
+    app.state.settings = settings.model_copy(update={"outbox_relay_in_process": True})
     async with relay_in_process(app):
         await register(client)
         message = await asyncio.wait_for(email.arrived.get(), timeout=10)

@@ -4,7 +4,7 @@ import asyncio
 import signal
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager{% if cookiecutter.messaging != "local" %}, suppress{% endif %}
 
 from {{ cookiecutter.package_name }}.core.db import Database
 from {{ cookiecutter.package_name }}.core.email import email_sender
@@ -57,9 +57,22 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         broker.consume(dispatcher)
         try:
             await broker.start(dispatcher)
-            await stop.wait()
+            await keep_heartbeat(broker, settings, stop)
         finally:
             await broker.close()
+
+
+async def keep_heartbeat(broker: Broker, settings: Settings, stop: asyncio.Event) -> None:
+    """Until `stop` is set, touch WORKER_HEARTBEAT_FILE (if set) every
+    WORKER_HEARTBEAT_SECONDS while the broker answers: a liveness probe checks its age."""
+    path = settings.worker_heartbeat_file
+    while True:
+        if path is not None and await broker.broker.ping(timeout=5):
+            path.touch()
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), settings.worker_heartbeat_seconds)
+        if stop.is_set():
+            return
 {%- endif %}
 
 
