@@ -2,9 +2,10 @@
 `docs/asyncapi.yaml` and `docs/errors.md`.
 
 `uv run python -m scripts.refresh_docs` bakes the default set, exports them with the
-service's own `openapi`, `asyncapi` and `errors` commands, turns the default answers in them back into
-the template's variables, and writes them into the template. Run it after changing the API
-or the error catalogue: every baked suite fails while a document it ships is stale.
+service's own `openapi`, `asyncapi` and `errors` commands, turns the default answers in them
+back into the template's variables, and writes them into the template. Run it after
+changing the API, the messages or the error catalogue: every baked suite fails while a
+document it ships is stale.
 """
 
 from __future__ import annotations
