@@ -160,17 +160,29 @@ def test_compose_starts_the_app_after_its_migration_and_healthy_servers(
     services = compose["services"]
     servers = {"db"} if answers.get("database") == "postgresql" else set()
     servers |= {"redis"} if answers.get("redis") else set()
+    broker = answers.get("messaging", "local")
+    servers |= {broker} if broker != "local" else set()
+    workers = {"worker"} if broker != "local" else set()
 
-    assert set(services) == {"migrate", "app"} | servers
+    assert set(services) == {"migrate", "app"} | servers | workers
     assert services["migrate"]["command"] == ["alembic", "upgrade", "head"]
     conditions = {name: rule["condition"] for name, rule in services["app"]["depends_on"].items()}
     assert conditions == {
         "migrate": "service_completed_successfully",
         **dict.fromkeys(servers, "service_healthy"),
     }
-    for name in ("app", *servers):
+    for name in ("app", *servers, *workers):
         assert services[name]["healthcheck"]["test"], name
     assert services["app"]["environment"]["ENVIRONMENT"] == "production"
+    if workers:
+        worker = services["worker"]
+        assert worker["command"][1:] == ["worker"]
+        assert worker["environment"]["WORKER_HEARTBEAT_FILE"] in worker["healthcheck"]["test"][-1]
+        worker_needs = {name: rule["condition"] for name, rule in worker["depends_on"].items()}
+        assert worker_needs == {
+            "migrate": "service_completed_successfully",
+            **dict.fromkeys(servers - {"redis"}, "service_healthy"),
+        }
 
 
 def kubernetes_option_sets() -> list[str]:
@@ -190,7 +202,8 @@ def test_kubernetes_manifests_are_valid_for_the_stated_version(
     run([str(TOOLS / "kubernetes-validate"), "--strict", "--kubernetes-version",
          KUBERNETES_VERSION, *manifests], bake(option_set))  # fmt: skip
 
-    assert len(manifests) == 7  # the example Secret included
+    worker = OPTION_SETS[option_set].get("messaging", "local") != "local"
+    assert len(manifests) == 7 + worker  # the example Secret included
 
 
 @pytest.mark.parametrize("option_set", kubernetes_option_sets())

@@ -35,7 +35,7 @@ def test_hook_installs_the_service_and_runs_its_tests(
 
 
 def re_summary(out: str) -> bool:
-    summary = re.compile(r"my-service: \d+ passed(, \d+ skipped)? in [\d.]+ s")
+    summary = re.compile(r"my-service: \d+ passed(, \d+ skipped)?(, \d+ deselected)? in [\d.]+ s")
     return any(summary.fullmatch(line) for line in out.splitlines())
 
 

@@ -44,7 +44,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_messages")),
     )
     op.create_index("ix_outbox_messages_due", "outbox_messages", ["state", "available_at"])
-    op.create_index(op.f("ix_outbox_messages_sent_at"), "outbox_messages", ["sent_at"])
     op.create_table(
         "inbox_messages",
         sa.Column("consumer", sa.String(length=100), nullable=False),
@@ -59,6 +58,5 @@ def downgrade() -> None:
     """Revert this revision."""
     op.drop_index(op.f("ix_inbox_messages_handled_at"), table_name="inbox_messages")
     op.drop_table("inbox_messages")
-    op.drop_index(op.f("ix_outbox_messages_sent_at"), table_name="outbox_messages")
     op.drop_index("ix_outbox_messages_due", table_name="outbox_messages")
     op.drop_table("outbox_messages")

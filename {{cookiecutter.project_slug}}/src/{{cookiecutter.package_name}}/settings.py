@@ -170,13 +170,16 @@ class Settings(BaseSettings):
     rate_limit_login_failures: RateLimit = "10/15 minutes"
 
     # Events and background jobs (messaging/). The relay hands outbox rows on every
-    # OUTBOX_POLL_SECONDS, up to OUTBOX_BATCH_SIZE at a time, each claimed for
-    # OUTBOX_LEASE_SECONDS; a failed hand-off waits OUTBOX_RETRY_BASE_SECONDS, doubling up to
-    # OUTBOX_RETRY_MAX_SECONDS, and after OUTBOX_MAX_ATTEMPTS the row is dead. With
-    # OUTBOX_RELAY_IN_PROCESS the application runs a relay itself; otherwise run `relay`.
+    # OUTBOX_POLL_SECONDS, up to OUTBOX_BATCH_SIZE at a time (OUTBOX_CONCURRENCY in flight),
+    # each claimed for OUTBOX_LEASE_SECONDS; a failed hand-off waits
+    # OUTBOX_RETRY_BASE_SECONDS, doubling up to OUTBOX_RETRY_MAX_SECONDS, and after
+    # OUTBOX_MAX_ATTEMPTS the row is dead. With OUTBOX_RELAY_IN_PROCESS the application runs
+    # a relay itself; otherwise run `relay`.
     outbox_relay_in_process: bool = True
     outbox_poll_seconds: PositiveFloat = 0.5
     outbox_batch_size: PositiveInt = 100
+    # Hand-offs a relay has in flight at once (broker confirms, or handlers in this process).
+    outbox_concurrency: PositiveInt = 8
     outbox_lease_seconds: PositiveFloat = 30
     outbox_max_attempts: PositiveInt = 8
     outbox_retry_base_seconds: PositiveFloat = 2

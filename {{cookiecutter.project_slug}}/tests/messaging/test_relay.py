@@ -94,7 +94,7 @@ async def test_a_relay_that_dies_holding_a_message_leaves_it_to_the_next(
     [row] = await outbox_rows(session)
     assert row.state == MessageState.SENT
     async with app.state.database.sessionmaker() as late, late.begin():
-        assert not await outbox.mark_sent(late, claimed.id, crashed, clock())
+        assert await outbox.mark_sent(late, [claimed.id], crashed, clock()) == 0
 
 
 class Unreachable(Exception):

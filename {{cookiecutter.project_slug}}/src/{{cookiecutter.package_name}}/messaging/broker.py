@@ -106,6 +106,7 @@ class Broker:
         self.settings = settings
         self.prefix = prefix or settings.broker_prefix
         self.connected = False
+        self._connecting = asyncio.Lock()
 {%- if cookiecutter.messaging == "rabbitmq" %}
         self.broker = RabbitBroker(
             settings.broker_url.get_secret_value(), logger=logger, log_level=logging.DEBUG
@@ -127,6 +128,14 @@ class Broker:
         # `connect` declares the stream, for the relay and the worker alike.
         self.stream = JStream(self.prefix, subjects=self.stream_config.subjects, declare=False)
 {%- endif %}
+
+    async def ensure_connected(self, dispatcher: Dispatcher | None) -> None:
+        """Connect once, whatever number of hand-offs ask at the same time; a broker that is
+        down fails them soon, and the relay tries again later."""
+        async with self._connecting:
+            if not self.connected:
+                async with asyncio.timeout(self.settings.broker_publish_timeout_seconds):
+                    await self.connect(dispatcher)
 
     def handlers(self, dispatcher: Dispatcher) -> list[tuple[Consumer | JobHandler, str]]:
         """Every handler of the service, and the route of the messages it takes."""
@@ -169,10 +178,7 @@ class Broker:
         """Publish `envelope` persistently and return once RabbitMQ confirmed it; raises
         `HandOffRefused` when it was refused or no queue took it. The first call connects
         and declares the queues of `dispatcher`'s handlers."""
-        if not self.connected:
-            # A broker that is down fails this hand-off soon; the relay tries again later.
-            async with asyncio.timeout(self.settings.broker_publish_timeout_seconds):
-                await self.connect(dispatcher)
+        await self.ensure_connected(dispatcher)
         confirmation = await self.broker.publish(
             dict(envelope.payload),
             exchange=self.exchange,
@@ -241,10 +247,7 @@ def _consumer(
     async def deliver(self, envelope: Envelope, dispatcher: Dispatcher | None = None) -> None:
         """Publish `envelope` and return once the stream stored it (or had it already);
         raises when the stream did not acknowledge it. The first call connects."""
-        if not self.connected:
-            # A broker that is down fails this hand-off soon; the relay tries again later.
-            async with asyncio.timeout(self.settings.broker_publish_timeout_seconds):
-                await self.connect(dispatcher)
+        await self.ensure_connected(dispatcher)
         acknowledgement = await self.broker.publish(
             dict(envelope.payload),
             f"{self.prefix}.{route(envelope)}",

@@ -56,7 +56,8 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claimed_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Not indexed: only the daily purge reads it, through the state's index.
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
 
 

@@ -6,6 +6,7 @@ only if the business write beside it commits.
 """
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -100,15 +101,16 @@ async def claim(session: AsyncSession, lease: Lease, now: datetime, limit: int) 
 
 
 async def mark_sent(
-    session: AsyncSession, message_id: uuid.UUID, lease: Lease, now: datetime
-) -> bool:
-    """Record that the hand-off of a claimed row succeeded; False if the lease was lost."""
+    session: AsyncSession, message_ids: Sequence[uuid.UUID], lease: Lease, now: datetime
+) -> int:
+    """Record that the hand-off of claimed rows succeeded; how many were still this lease's
+    (a row whose lease ran out may be another relay's now)."""
     result = await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == lease.holder)
+        .where(OutboxMessage.id.in_(message_ids), OutboxMessage.claimed_by == lease.holder)
         .values(state=MessageState.SENT, sent_at=now, claimed_until=None)
     )
-    return bool(getattr(result, "rowcount", 0))
+    return int(getattr(result, "rowcount", 0))
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,26 +65,34 @@ class Relay:
         self._scheduled: dict[str, int] = {}
 
     async def run_once(self) -> int:
-        """Claim one batch of due rows and hand each on; how many were handed on."""
+        """Claim one batch of due rows, hand them on (OUTBOX_CONCURRENCY at a time, in no
+        promised order) and mark those handed on sent; how many were."""
         now = self.clock()
         lease = outbox.Lease(self.id, now + timedelta(seconds=self.settings.outbox_lease_seconds))
         async with self.database.sessionmaker() as session, session.begin():
             claimed = await outbox.claim(session, lease, now, self.settings.outbox_batch_size)
-        sent = 0
-        for envelope in claimed:
-            sent += await self._hand_on(envelope, lease)
-        return sent
+        if not claimed:
+            return 0
+        slots = asyncio.Semaphore(self.settings.outbox_concurrency)
 
-    async def _hand_on(self, envelope: Envelope, lease: outbox.Lease) -> bool:
-        try:
-            await self.deliver(envelope)
-        except Exception as error:  # any failure is retried, then dead
-            await self._failed(envelope, lease, f"{type(error).__name__}: {error}")
-            return False
-        async with self.database.sessionmaker() as session, session.begin():
-            await outbox.mark_sent(session, envelope.id, lease, self.clock())
-        metrics.MESSAGES_SENT.labels(envelope.kind.value).inc()
-        return True
+        async def hand_on(envelope: Envelope) -> Envelope | None:
+            async with slots:
+                try:
+                    await self.deliver(envelope)
+                except Exception as error:  # any failure is retried, then dead
+                    await self._failed(envelope, lease, f"{type(error).__name__}: {error}")
+                    return None
+            return envelope
+
+        handed = [e for e in await asyncio.gather(*map(hand_on, claimed)) if e is not None]
+        if handed:
+            # One write for the batch: a relay that dies before it leaves the rows to be
+            # handed on again once the lease runs out, which the inbox makes harmless.
+            async with self.database.sessionmaker() as session, session.begin():
+                await outbox.mark_sent(session, [e.id for e in handed], lease, self.clock())
+        for envelope in handed:
+            metrics.MESSAGES_SENT.labels(envelope.kind.value).inc()
+        return len(handed)
 
     async def _failed(self, envelope: Envelope, lease: outbox.Lease, error: str) -> None:
         async with self.database.sessionmaker() as session, session.begin():
