@@ -205,6 +205,9 @@ class Settings(BaseSettings):
     # for a liveness probe to check its age; unset, it writes nothing.
     worker_heartbeat_file: Path | None = None
     worker_heartbeat_seconds: PositiveFloat = 15
+    # On SIGTERM the worker stops consuming and lets the messages in hand finish for this
+    # long; what is not acknowledged by then is delivered again.
+    worker_graceful_shutdown_seconds: PositiveFloat = 20
 {%- endif %}
 
     # Email: written to the log (`log`), or sent through an SMTP server (`smtp`).

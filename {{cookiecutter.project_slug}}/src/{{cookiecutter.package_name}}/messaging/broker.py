@@ -107,18 +107,19 @@ class Broker:
         self.prefix = prefix or settings.broker_prefix
         self.connected = False
         self._connecting = asyncio.Lock()
+        options: dict[str, Any] = {
+            "logger": logger,
+            "log_level": logging.DEBUG,
+            "graceful_timeout": settings.worker_graceful_shutdown_seconds,
+        }
 {%- if cookiecutter.messaging == "rabbitmq" %}
-        self.broker = RabbitBroker(
-            settings.broker_url.get_secret_value(), logger=logger, log_level=logging.DEBUG
-        )
+        self.broker = RabbitBroker(settings.broker_url.get_secret_value(), **options)
         self.exchange = RabbitExchange(self.prefix, type=ExchangeType.TOPIC, durable=True)
         self.dead_exchange = RabbitExchange(
             f"{self.prefix}.dead", type=ExchangeType.TOPIC, durable=True
         )
 {%- else %}
-        self.broker = NatsBroker(
-            settings.broker_url.get_secret_value(), logger=logger, log_level=logging.DEBUG
-        )
+        self.broker = NatsBroker(settings.broker_url.get_secret_value(), **options)
         self.stream_config = StreamConfig(
             name=self.prefix,
             subjects=[f"{self.prefix}.>"],
@@ -136,6 +137,18 @@ class Broker:
             if not self.connected:
                 async with asyncio.timeout(self.settings.broker_publish_timeout_seconds):
                     await self.connect(dispatcher)
+
+    async def start(self, dispatcher: Dispatcher) -> None:
+        """Declare what `dispatcher`'s handlers consume from, then consume."""
+        await self.connect(dispatcher)
+        await self.broker.start()
+
+    async def close(self) -> None:
+        """Stop consuming, letting the messages in hand finish for up to
+        WORKER_GRACEFUL_SHUTDOWN_SECONDS, and close the connection."""
+        if self.connected:
+            await self.broker.stop()
+        self.connected = False
 
     def handlers(self, dispatcher: Dispatcher) -> list[tuple[Consumer | JobHandler, str]]:
         """Every handler of the service, and the route of the messages it takes."""
@@ -203,17 +216,6 @@ class Broker:
                 title=handler.name,
             )
             subscriber(_consumer(dispatcher, handler))
-
-    async def start(self, dispatcher: Dispatcher) -> None:
-        """Declare everything, then consume."""
-        await self.connect(dispatcher)
-        await self.broker.start()
-
-    async def close(self) -> None:
-        """Stop consuming and close the connection."""
-        if self.connected:
-            await self.broker.stop()
-        self.connected = False
 
 
 def _why(confirmation: ConfirmationFrameType | None) -> str:
@@ -311,15 +313,4 @@ def _consumer(
 
         consume.__name__ = self.durable(handler).replace("-", "_")
         return consume
-
-    async def start(self, dispatcher: Dispatcher) -> None:
-        """Declare the stream, then consume."""
-        await self.connect(dispatcher)
-        await self.broker.start()
-
-    async def close(self) -> None:
-        """Stop consuming and close the connection."""
-        if self.connected:
-            await self.broker.stop()
-        self.connected = False
 {%- endif %}
