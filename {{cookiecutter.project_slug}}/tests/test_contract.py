@@ -24,7 +24,7 @@ from schemathesis.config._checks import POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUS
 
 from {{ cookiecutter.package_name }}.application import create_app
 from {{ cookiecutter.package_name }}.auth.permissions import Role, permissions_of
-from {{ cookiecutter.package_name }}.route_policy import required_permissions, routes
+from {{ cookiecutter.package_name }}.route_policy import path, required_permissions, routes
 from {{ cookiecutter.package_name }}.settings import Settings
 from tests.conftest import SeededAccount, base_settings, http_client, own_app, token_pair
 
@@ -70,7 +70,7 @@ def send(settings: Settings, seeded_accounts: dict[str, SeededAccount]) -> Itera
         }
         user_may = {permission.value for permission in permissions_of(Role.USER)}
         needs_admin = {
-            (method, route.path)
+            (method, path(route))
             for route in routes(app)
             if not set(required_permissions(route)) <= user_may
             for method in route.methods or ()

@@ -68,6 +68,7 @@ def test_the_documents_are_current(capsys: pytest.CaptureFixture[str]) -> None:
     assert report(capsys, ROOT)["documentation"] == {
         "openapi_current": True,
         "errors_current": True,
+        "asyncapi_current": True,
         "undocumented_codes": [],
     }
 
@@ -80,9 +81,12 @@ def test_stale_documents_and_a_missing_code_are_reported(
     errors = tmp_path / "docs" / "errors.md"
     errors.write_text(errors.read_text(encoding="utf-8").replace("`email_taken`", ""))
 
+    (tmp_path / "docs" / "asyncapi.yaml").unlink()
+
     assert service_report.documentation(shared_app, tmp_path) == {
         "openapi_current": False,
         "errors_current": False,
+        "asyncapi_current": False,
         "undocumented_codes": ["email_taken"],
     }
 

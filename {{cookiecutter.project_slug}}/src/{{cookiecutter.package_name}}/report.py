@@ -21,6 +21,7 @@ from fastapi import FastAPI
 from {{ cookiecutter.package_name }} import route_policy
 from {{ cookiecutter.package_name }}.core.errors import CATALOGUE, catalogue_markdown
 from {{ cookiecutter.package_name }}.core.protection import SECURITY_HEADERS
+from {{ cookiecutter.package_name }}.messaging.asyncapi import document_yaml
 from {{ cookiecutter.package_name }}.models import Base
 from {{ cookiecutter.package_name }}.settings import Settings
 
@@ -145,6 +146,7 @@ def documentation(app: FastAPI, root: Path) -> Section:
     """Whether the exported documents are the live ones, and which codes lack an entry."""
     docs = root / "docs"
     openapi_file, errors_file = docs / "openapi.json", docs / "errors.md"
+    asyncapi_file = docs / "asyncapi.yaml"
     exported = (
         json.loads(openapi_file.read_text(encoding="utf-8")) if openapi_file.exists() else None
     )
@@ -152,6 +154,8 @@ def documentation(app: FastAPI, root: Path) -> Section:
     return {
         "openapi_current": exported == json.loads(json.dumps(app.openapi())),
         "errors_current": catalogue == catalogue_markdown(),
+        "asyncapi_current": asyncapi_file.exists()
+        and asyncapi_file.read_text(encoding="utf-8") == document_yaml(),
         "undocumented_codes": sorted(code for code in CATALOGUE if f"`{code}`" not in catalogue),
     }
 
@@ -227,6 +231,7 @@ def markdown(report: Section) -> str:
     lines += [
         f"- `docs/openapi.json` is current: {_yes(documented['openapi_current'])}.",
         f"- `docs/errors.md` is current: {_yes(documented['errors_current'])}.",
+        f"- `docs/asyncapi.yaml` is current: {_yes(documented['asyncapi_current'])}.",
         "- Error codes without an entry: "
         + (", ".join(documented["undocumented_codes"]) or "none")
         + ".",

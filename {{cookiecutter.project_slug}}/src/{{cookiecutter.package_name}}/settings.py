@@ -181,7 +181,8 @@ class Settings(BaseSettings):
     # Hand-offs a relay has in flight at once (broker confirms, or handlers in this process).
     outbox_concurrency: PositiveInt = 8
     outbox_lease_seconds: PositiveFloat = 30
-    outbox_max_attempts: PositiveInt = 8
+    # 12 attempts spread over about 40 minutes: an outage shorter than that loses nothing.
+    outbox_max_attempts: PositiveInt = 12
     outbox_retry_base_seconds: PositiveFloat = 2
     outbox_retry_max_seconds: PositiveFloat = 600
     # Sent outbox rows and inbox rows are deleted after this many days.

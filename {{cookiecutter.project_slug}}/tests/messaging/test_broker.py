@@ -11,8 +11,14 @@ Every test declares what it needs under a prefix of its own, and deletes it afte
 """
 
 import asyncio
+{%- if cookiecutter.messaging == "rabbitmq" %}
+import gc
+{%- endif %}
 import socket
 import uuid
+{%- if cookiecutter.messaging == "rabbitmq" %}
+import warnings
+{%- endif %}
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -140,6 +146,13 @@ async def test_a_message_the_broker_did_not_take_stays_pending(
     relay = Relay(app.state.database, broker_settings, unreachable.deliver)
     assert await relay.run_once() == 0
     await unreachable.close()
+{%- if cookiecutter.messaging == "rabbitmq" %}
+    with warnings.catch_warnings():
+        # aio-pika drops the connection a failed connect made, unclosed; collected now, its
+        # close is never awaited, which is aio-pika's affair rather than this test's.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        gc.collect()
+{%- endif %}
 
     [row] = await outbox_rows(session)
     assert (row.state, row.attempts, row.sent_at) == (MessageState.PENDING, 1, None)

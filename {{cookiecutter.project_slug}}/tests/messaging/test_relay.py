@@ -4,6 +4,7 @@ growing delays, and lets the inbox keep a message handed on twice from acting tw
 import asyncio
 import uuid
 from datetime import timedelta
+from email.message import EmailMessage
 
 import pytest
 from fastapi import FastAPI
@@ -21,6 +22,7 @@ from {{ cookiecutter.package_name }}.messaging.handlers import (
 from {{ cookiecutter.package_name }}.messaging.messages import Envelope, Job
 from {{ cookiecutter.package_name }}.messaging.models import MessageState
 from {{ cookiecutter.package_name }}.messaging.outbox import Lease, enqueue
+from {{ cookiecutter.package_name }}.messaging.registry import CONSUMERS, JOB_HANDLERS
 from {{ cookiecutter.package_name }}.messaging.relay import Relay
 {%- if cookiecutter.messaging != "local" %}
 from {{ cookiecutter.package_name }}.settings import Settings
@@ -174,12 +176,19 @@ async def test_two_relays_deliver_each_of_200_messages_exactly_once(
     async with app.state.database.sessionmaker() as writer, writer.begin():
         for number in range(200):
             enqueue(writer, Count(number=number))
+    handed_on: list[uuid.UUID] = []
+
+    async def deliver(envelope: Envelope) -> None:
+        handed_on.append(envelope.id)
+        await dispatcher.handle(envelope)
+
     small_batches = app.state.settings.model_copy(update={"outbox_batch_size": 10})
-    first, second = (Relay(app.state.database, small_batches, dispatcher.handle) for _ in range(2))
+    first, second = (Relay(app.state.database, small_batches, deliver) for _ in range(2))
 
     await drain(first, second)
 
     assert sorted(ran) == list(range(200))
+    assert len(handed_on) == len(set(handed_on)) == 200  # no row claimed twice
     rows = await outbox_rows(session)
     assert {row.state for row in rows} == {MessageState.SENT}
     assert {row.claimed_by for row in rows} == {first.id, second.id}
@@ -266,3 +275,57 @@ async def test_a_new_item_is_kept_in_the_audit_log(
 
     [event] = [e for e in logged_events(caplog, "items.messages") if e["event"] == "item_created"]
     assert (event["item_id"], event["owner_id"]) == (created.json()["id"], str(user.id))
+
+
+async def test_a_hand_off_that_hangs_fails_before_the_lease_runs_out(
+    app: FastAPI, session: AsyncSession
+) -> None:
+    async def hang(_: Envelope) -> None:
+        await asyncio.Event().wait()
+
+    short_lease = app.state.settings.model_copy(update={"outbox_lease_seconds": 0.5})
+    job = SendWelcomeEmail(user_id=uuid.uuid4(), email="a@example.com", full_name="")
+    enqueue(session, job)
+    await session.commit()
+
+    assert await Relay(app.state.database, short_lease, hang).run_once() == 0
+
+    [row] = await outbox_rows(session)
+    assert (row.state, row.attempts, row.claimed_until) == (MessageState.PENDING, 1, None)
+    assert (row.last_error or "").startswith("TimeoutError")
+
+
+class HeldEmail(RecordedEmail):
+    """An email sender that waits until the test lets it send."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sending = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def send(self, message: EmailMessage) -> None:
+        self.sending.set()
+        await self.release.wait()
+        await super().send(message)
+
+
+@pytest.mark.only_on("sqlite")
+async def test_a_handler_waiting_on_its_email_holds_up_no_write(
+    app: FastAPI, user: Account, session: AsyncSession
+) -> None:
+    email = HeldEmail()
+    settings = app.state.settings
+    dispatcher = Dispatcher(app.state.database, settings, email, CONSUMERS, JOB_HANDLERS)
+    job = SendWelcomeEmail(user_id=uuid.uuid4(), email="a@example.com", full_name="")
+    enqueue(session, job)
+    await session.commit()
+    relay = Relay(app.state.database, settings, dispatcher.handle)
+    relaying = asyncio.create_task(relay.run_once())
+    await asyncio.wait_for(email.sending.wait(), timeout=10)
+
+    created = await user.client.post("/api/v1/items", json={"name": "Mug", "price_cents": 1})
+    email.release.set()
+
+    assert created.status_code == 201
+    assert await relaying == 1
+    assert len(email.sent) == 1

@@ -29,11 +29,12 @@ def _message(message: type[Message]) -> Document:
         "name": message.TYPE,
         "title": message.__name__,
         "summary": (message.__doc__ or "").strip().splitlines()[0],
+        "description": (
+            "Its id is the outbox row's, the same on every delivery: the AMQP message-id "
+            "property on RabbitMQ, the Nats-Msg-Id header on NATS. Headers message-type, "
+            "message-version and message-kind say what the payload is."
+        ),
         "contentType": "application/json",
-        "correlationId": {
-            "description": "The outbox row's id, the same on every delivery of the message.",
-            "location": "$message.header#/message_id",
-        },
         "payload": message.model_json_schema(),
     }
 

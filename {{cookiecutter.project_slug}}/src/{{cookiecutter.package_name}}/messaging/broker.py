@@ -1,11 +1,12 @@
 {%- if cookiecutter.messaging == "rabbitmq" -%}
 """RabbitMQ: the relay publishes each message with publisher confirms; the worker consumes.
 
-Events go to the topic exchange `<BROKER_PREFIX>` under their type (`user.registered`), jobs
-under `job.<type>`. Each consumer and each job has a durable quorum queue of its own bound to
-its routing key, declared by the relay as well as the worker, so that a message published
-before the worker first ran is kept. A message a consumer fails on is delivered again, at
-most BROKER_DELIVERY_LIMIT times; then RabbitMQ moves it to the queue `<BROKER_PREFIX>.dead`
+Messages go to the topic exchange `<BROKER_PREFIX>` under `event.<type>` or `job.<type>`.
+Each consumer and each job has a durable quorum queue of its own bound to its routing key,
+declared by the relay as well as the worker, so that a message published before the worker
+first ran is kept. A job no queue would take is a failed hand-off; an event nobody consumes
+is not. A message a consumer fails on is delivered again after a growing delay, at most
+BROKER_DELIVERY_LIMIT times; then RabbitMQ moves it to the queue `<BROKER_PREFIX>.dead`
 (through the exchange of the same name), where it waits for an operator, never in a loop.
 """
 {%- else -%}
@@ -18,7 +19,7 @@ message published twice (a relay that died before marking it sent) once. Each co
 each job has a durable consumer of its own. A message a consumer fails on is delivered again
 after a growing delay, at most BROKER_DELIVERY_LIMIT times; then the worker publishes it to
 `<BROKER_PREFIX>.dead.<consumer>` and drops it, where it waits for an operator, never in a
-loop.
+loop. The stream keeps messages for OUTBOX_RETENTION_DAYS.
 """
 {%- endif %}
 
@@ -45,6 +46,7 @@ from pamqp.commands import Basic
 from faststream import AckPolicy
 from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
 from nats.js.api import ConsumerConfig, StreamConfig
+from nats.js.errors import BadRequestError
 {%- endif %}
 
 from {{ cookiecutter.package_name }}.messaging.handlers import (
@@ -54,9 +56,7 @@ from {{ cookiecutter.package_name }}.messaging.handlers import (
 )
 from {{ cookiecutter.package_name }}.messaging.messages import Envelope, Message
 from {{ cookiecutter.package_name }}.messaging.models import MessageKind
-{%- if cookiecutter.messaging == "nats" %}
 from {{ cookiecutter.package_name }}.messaging.outbox import RetryPolicy
-{%- endif %}
 from {{ cookiecutter.package_name }}.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -72,10 +72,11 @@ class HandOffRefused(RuntimeError):
 
 
 def route(message: type[Message] | Envelope) -> str:
-    """Where a message type goes, below the prefix: `user.registered`, `job.email.welcome`."""
+    """Where a message type goes, below the prefix: `event.user.registered`,
+    `job.email.welcome`."""
     kind = message.KIND if isinstance(message, type) else message.kind
     name = message.TYPE if isinstance(message, type) else message.name
-    return name if kind == MessageKind.EVENT else f"job.{name}"
+    return f"{kind.value}.{name}"
 
 
 def headers_of(envelope: Envelope) -> dict[str, Any]:
@@ -125,6 +126,7 @@ class Broker:
             subjects=[f"{self.prefix}.>"],
             # Longer than any relay takes to hand a claimed message on again.
             duplicate_window=settings.outbox_lease_seconds * 4,
+            max_age=settings.outbox_retention_days * 86_400,
         )
         # `connect` declares the stream, for the relay and the worker alike.
         self.stream = JStream(self.prefix, subjects=self.stream_config.subjects, declare=False)
@@ -145,9 +147,8 @@ class Broker:
 
     async def close(self) -> None:
         """Stop consuming, letting the messages in hand finish for up to
-        WORKER_GRACEFUL_SHUTDOWN_SECONDS, and close the connection."""
-        if self.connected:
-            await self.broker.stop()
+        WORKER_GRACEFUL_SHUTDOWN_SECONDS, and close the connection (a half-made one too)."""
+        await self.broker.stop()
         self.connected = False
 
     def handlers(self, dispatcher: Dispatcher) -> list[tuple[Consumer | JobHandler, str]]:
@@ -200,7 +201,8 @@ class Broker:
             headers=headers_of(envelope),
             content_type="application/json",
             persist=True,
-            mandatory=True,
+            # A job must reach its queue; an event may have no consumer.
+            mandatory=envelope.kind == MessageKind.JOB,
             timeout=self.settings.broker_publish_timeout_seconds,
         )
         if not isinstance(confirmation, Basic.Ack):
@@ -227,9 +229,23 @@ def _why(confirmation: ConfirmationFrameType | None) -> str:
 def _consumer(
     dispatcher: Dispatcher, handler: Consumer | JobHandler
 ) -> Callable[..., Awaitable[None]]:
+    settings = dispatcher.settings
+    retry = RetryPolicy(
+        settings.broker_delivery_limit,
+        settings.outbox_retry_base_seconds,
+        settings.outbox_retry_max_seconds,
+    )
+
     async def consume(body: dict[str, Any], message: RabbitMessage) -> None:
-        envelope = envelope_from(str(message.message_id), dict(message.headers), body)
-        await dispatcher.handle_once(handler, envelope.id, envelope.open())
+        try:
+            envelope = envelope_from(str(message.message_id), dict(message.headers), body)
+            await dispatcher.handle_once(handler, envelope.id, envelope.open())
+        except Exception:
+            # Held before it goes back to the queue, longer each time: a failure that
+            # passes (a server restarting) is not used up in a moment.
+            failures = int(message.headers.get("x-delivery-count", 0)) + 1
+            await asyncio.sleep(retry.delay(failures).total_seconds())
+            raise
 
     consume.__name__ = handler.name.replace("-", "_").replace(":", "_").replace(".", "_")
     return consume
@@ -242,8 +258,11 @@ def _consumer(
     async def connect(self, dispatcher: Dispatcher | None = None) -> None:
         """Connect, and declare the stream."""
         del dispatcher  # the worker's consumers are declared when it subscribes
-        connection = await self.broker.connect()
-        await connection.jetstream().add_stream(self.stream_config)
+        stream = (await self.broker.connect()).jetstream()
+        try:
+            await stream.add_stream(self.stream_config)
+        except BadRequestError:  # there, with settings from before: take the current ones
+            await stream.update_stream(self.stream_config)
         self.connected = True
 
     async def deliver(self, envelope: Envelope, dispatcher: Dispatcher | None = None) -> None:
@@ -287,30 +306,42 @@ def _consumer(
 
         async def consume(body: dict[str, Any], message: NatsMessage) -> None:
             headers = dict(message.headers)
-            envelope = envelope_from(headers[MESSAGE_ID_HEADER], headers, body)
             try:
+                envelope = envelope_from(headers[MESSAGE_ID_HEADER], headers, body)
                 await dispatcher.handle_once(handler, envelope.id, envelope.open())
             except Exception as error:
                 delivered = message.raw_message.metadata.num_delivered
-                if delivered <= limit:
+                if delivered <= limit or not await self._dead_letter(handler, message, error):
                     await message.nack(delay=retry.delay(delivered).total_seconds())
                     return
-                logger.exception("message_dead_lettered", extra={"consumer": handler.name})
-                await self.broker.publish(
-                    body,
-                    f"{self.prefix}.dead.{self.durable(handler)}",
-                    headers={
-                        **headers,
-                        # Not the original id, which the stream would take for a duplicate.
-                        MESSAGE_ID_HEADER: f"{envelope.id}:dead:{handler.name}",
-                        "error": f"{type(error).__name__}: {error}"[:500],
-                    },
-                    stream=self.prefix,
-                )
                 await message.reject()  # never delivered again
                 return
             await message.ack()
 
         consume.__name__ = self.durable(handler).replace("-", "_")
         return consume
+
+    async def _dead_letter(
+        self, handler: Consumer | JobHandler, message: NatsMessage, error: Exception
+    ) -> bool:
+        """Publish a message that failed its last delivery to the dead-letter subject;
+        whether the stream took it (if not, the message is delivered again)."""
+        logger.error("message_dead_lettered", exc_info=error, extra={"consumer": handler.name})
+        headers = dict(message.headers)
+        headers |= {
+            # Not the original id, which the stream would take for a duplicate.
+            MESSAGE_ID_HEADER: f"{headers.get(MESSAGE_ID_HEADER)}:dead:{handler.name}",
+            "error": f"{type(error).__name__}: {error}"[:500],
+        }
+        try:
+            await self.broker.publish(
+                message.body,
+                f"{self.prefix}.dead.{handler.name}",
+                headers=headers,
+                stream=self.prefix,
+            )
+        except Exception:
+            logger.exception("dead_letter_failed", extra={"consumer": handler.name})
+            return False
+        return True
 {%- endif %}

@@ -2,9 +2,10 @@
 
 A consumer reacts to one event type; a job type has one handler. `Dispatcher.handle` runs
 every consumer of an event, or the handler of a job, each in a transaction of its own that
-also records the message in the inbox: a message delivered twice finds its row there and is
+also records the message in the inbox: a message delivered again finds its row there and is
 skipped, so the effect in the database happens once. An effect outside it (an email) happens
-once unless the process dies between the effect and the commit.
+once unless the process dies between the effect and the commit (or, on SQLite, two
+deliveries of the message run at the same moment: `handle_once`).
 """
 
 import time
@@ -75,6 +76,21 @@ class _AlreadyHandled(Exception):
     """The inbox holds this message for this consumer already."""
 
 
+async def _check(session: AsyncSession, inbox: InboxMessage) -> None:
+    """`_AlreadyHandled` when the inbox holds this row already."""
+    if await session.get(InboxMessage, (inbox.consumer, inbox.message_id)) is not None:
+        raise _AlreadyHandled
+
+
+async def _record(session: AsyncSession, inbox: InboxMessage) -> None:
+    """Write the inbox row; `_AlreadyHandled` when it is there already."""
+    session.add(inbox)
+    try:
+        await session.flush()
+    except IntegrityError as duplicate:
+        raise _AlreadyHandled from duplicate
+
+
 class Dispatcher:
     """Runs the consumers and job handlers of this service for each message handed to it."""
 
@@ -111,17 +127,28 @@ class Dispatcher:
     async def handle_once(
         self, handler: Consumer | JobHandler, message_id: uuid.UUID, message: Message
     ) -> bool:
-        """Run `handler` on `message` unless its inbox holds `message_id`; whether it ran."""
+        """Run `handler` on `message` unless its inbox holds `message_id`; whether it ran.
+
+        On PostgreSQL the inbox row is written first: it locks only its own key, so a second
+        delivery of the message at the same moment waits, then finds it and acts not. On
+        SQLite a write locks the whole database, which must not stay locked while a handler
+        waits on something outside it (an SMTP server, say): the inbox is read first and
+        written last, and two deliveries at the same moment may both act outside the
+        database, though only one's changes in it commit.
+        """
         started = time.perf_counter()
         try:
             async with self.database.sessionmaker() as session, session.begin():
-                session.add(InboxMessage(consumer=handler.name, message_id=message_id))
-                try:
-                    await session.flush()
-                except IntegrityError as duplicate:
-                    raise _AlreadyHandled from duplicate
+                inbox = InboxMessage(consumer=handler.name, message_id=message_id)
+                locks_whole_database = session.get_bind().dialect.name == "sqlite"
+                if locks_whole_database:
+                    await _check(session, inbox)
+                else:
+                    await _record(session, inbox)
                 context = Context(session, self.settings, self.email, utc_now())
                 await handler.handle(message, context)
+                if locks_whole_database:
+                    await _record(session, inbox)
         except _AlreadyHandled:
             logger.info(
                 "message_already_handled", consumer=handler.name, message_id=str(message_id)

@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from {{ cookiecutter.package_name }}.core.models import utc_now
+from {{ cookiecutter.package_name }}.core.models import UTCDateTime, utc_now
 from {{ cookiecutter.package_name }}.messaging.messages import (
     Envelope,
     Event,
@@ -176,18 +176,16 @@ async def requeue(session: AsyncSession, message_ids: list[uuid.UUID] | None) ->
 
 
 async def backlog(session: AsyncSession, now: datetime) -> tuple[int, float]:
-    """How many rows are pending, and how long the oldest has waited, in seconds."""
+    """How many pending rows are due, and how long the one due first has waited, in seconds
+    (a job queued with a delay waits from when it is due)."""
+    due_since = type_coerce(func.min(OutboxMessage.available_at), UTCDateTime)
     count, oldest = (
         await session.execute(
-            select(func.count(), func.min(OutboxMessage.created_at)).where(
-                OutboxMessage.state == MessageState.PENDING
+            select(func.count(), due_since).where(
+                OutboxMessage.state == MessageState.PENDING, OutboxMessage.available_at <= now
             )
         )
     ).one()
     if oldest is None:
         return 0, 0.0
-    # SQLite returns the aggregate as stored; the column type does not apply to it.
-    oldest_at = oldest if isinstance(oldest, datetime) else datetime.fromisoformat(oldest)
-    if oldest_at.tzinfo is None:
-        oldest_at = oldest_at.replace(tzinfo=now.tzinfo)
-    return int(count), max(0.0, (now - oldest_at).total_seconds())
+    return int(count), max(0.0, (now - oldest).total_seconds())

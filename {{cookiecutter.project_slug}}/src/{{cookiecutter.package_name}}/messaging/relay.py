@@ -40,6 +40,13 @@ class Periodic:
     every: float
 
 
+def describe(error: BaseException) -> str:
+    """What the row's `last_error` says about a failure."""
+    if isinstance(error, TimeoutError):
+        return "TimeoutError: the hand-off outlasted its share of the lease"
+    return f"{type(error).__name__}: {error}"
+
+
 class Relay:
     """Claims due outbox rows and hands them on with `deliver`."""
 
@@ -74,13 +81,17 @@ class Relay:
         if not claimed:
             return 0
         slots = asyncio.Semaphore(self.settings.outbox_concurrency)
+        # Every hand-off ends well before the lease does, so that no other relay takes a row
+        # this one is still handing on; one that takes longer counts as a failed attempt.
+        deadline = asyncio.get_running_loop().time() + self.settings.outbox_lease_seconds * 0.8
 
         async def hand_on(envelope: Envelope) -> Envelope | None:
             async with slots:
                 try:
-                    await self.deliver(envelope)
+                    async with asyncio.timeout_at(deadline):
+                        await self.deliver(envelope)
                 except Exception as error:  # any failure is retried, then dead
-                    await self._failed(envelope, lease, f"{type(error).__name__}: {error}")
+                    await self._failed(envelope, lease, describe(error))
                     return None
             return envelope
 
@@ -95,10 +106,16 @@ class Relay:
         return len(handed)
 
     async def _failed(self, envelope: Envelope, lease: outbox.Lease, error: str) -> None:
-        async with self.database.sessionmaker() as session, session.begin():
-            state = await outbox.mark_failed(
-                session, envelope.id, lease, self.clock(), error, self.retry
-            )
+        """Record a failed hand-off; if even that fails, the row is due again once its lease
+        runs out, and the batch's other rows are still marked."""
+        try:
+            async with self.database.sessionmaker() as session, session.begin():
+                state = await outbox.mark_failed(
+                    session, envelope.id, lease, self.clock(), error, self.retry
+                )
+        except Exception:
+            logger.exception("message_failure_unrecorded", message_id=str(envelope.id))
+            return
         if state == MessageState.DEAD:
             metrics.MESSAGES_DEAD.labels(envelope.kind.value).inc()
             logger.error(
