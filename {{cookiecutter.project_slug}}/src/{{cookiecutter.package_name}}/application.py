@@ -14,7 +14,6 @@ from {{ cookiecutter.package_name }}.auth.tokens import TokenCodec
 from {{ cookiecutter.package_name }}.core.cache import Cache
 from {{ cookiecutter.package_name }}.core.db import Database
 from {{ cookiecutter.package_name }}.core.docs import install_docs
-from {{ cookiecutter.package_name }}.core.email import email_sender
 from {{ cookiecutter.package_name }}.core.logging import configure_logging
 from {{ cookiecutter.package_name }}.core.metrics import process_stopped
 from {{ cookiecutter.package_name }}.core.middleware import (
@@ -39,12 +38,10 @@ from {{ cookiecutter.package_name }}.core.tracing import instrument, tracer_prov
 {%- endif %}
 from {{ cookiecutter.package_name }}.error_catalogue import router as errors_router
 from {{ cookiecutter.package_name }}.health.router import router as health_router
-from {{ cookiecutter.package_name }}.messaging.handlers import Dispatcher
 from {{ cookiecutter.package_name }}.messaging.registry import (
-    CONSUMERS,
-    JOB_HANDLERS,
     build_relay,
     hand_off,
+    service_dispatcher,
 )
 from {{ cookiecutter.package_name }}.settings import (
     LOCAL_ENVIRONMENTS,
@@ -84,9 +81,7 @@ def bind_settings(
     app.state.cache = Cache(app.state.stores.cache, settings.cache_ttl_seconds)
     app.state.rate_limiter = RateLimiter(settings, app.state.stores.rate_limits)
     app.state.login_lockout = LoginLockout(app.state.rate_limiter)
-    app.state.dispatcher = Dispatcher(
-        app.state.database, settings, email_sender(settings), CONSUMERS, JOB_HANDLERS
-    )
+    app.state.dispatcher = service_dispatcher(app.state.database, settings)
 
 
 @asynccontextmanager

@@ -18,8 +18,7 @@ from {{ cookiecutter.package_name }}.core.email import (
     compose,
     email_sender,
 )
-from {{ cookiecutter.package_name }}.messaging.handlers import Dispatcher
-from {{ cookiecutter.package_name }}.messaging.registry import CONSUMERS, JOB_HANDLERS
+from {{ cookiecutter.package_name }}.messaging.registry import service_dispatcher
 from {{ cookiecutter.package_name }}.messaging.relay import Relay
 from {{ cookiecutter.package_name }}.settings import Settings
 from tests.conftest import logged_events
@@ -96,7 +95,7 @@ async def test_a_new_user_is_welcomed_through_the_smtp_server(
 ) -> None:
     box, port = mailbox
     smtp = smtp_settings(settings, port)
-    dispatcher = Dispatcher(app.state.database, smtp, email_sender(smtp), CONSUMERS, JOB_HANDLERS)
+    dispatcher = service_dispatcher(app.state.database, smtp)
     body = {"email": "new@example.com", "password": "correct-horse-battery", "full_name": "New"}
     assert (await client.post("/api/v1/auth/register", json=body)).status_code == 201
 

@@ -35,7 +35,7 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from {{ cookiecutter.package_name }}.cli import main
-from {{ cookiecutter.package_name }}.messaging import commands
+from {{ cookiecutter.package_name }}.messaging import commands, registry
 from {{ cookiecutter.package_name }}.messaging.broker import Broker
 from {{ cookiecutter.package_name }}.messaging.handlers import (
     Consumer,
@@ -239,7 +239,7 @@ async def test_the_worker_command_consumes_until_stopped(
     email: RecordedEmail,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(commands, "email_sender", lambda _: email)
+    monkeypatch.setattr(registry, "email_sender", lambda _: email)
     stop = asyncio.Event()
     working = asyncio.create_task(commands.run_worker(broker_settings, stop))
     async with app.state.database.sessionmaker() as session, session.begin():

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from {{ cookiecutter.package_name }}.cli import main
-from {{ cookiecutter.package_name }}.messaging import commands
+from {{ cookiecutter.package_name }}.messaging import commands{% if cookiecutter.messaging == "local" %}, registry{% endif %}
 from {{ cookiecutter.package_name }}.messaging.models import MessageState
 from {{ cookiecutter.package_name }}.messaging.outbox import enqueue
 from {{ cookiecutter.package_name }}.settings import Settings, get_settings
@@ -69,7 +69,7 @@ async def test_the_relay_command_hands_messages_on_until_stopped(
 {%- endif %}
 ) -> None:
 {%- if cookiecutter.messaging == "local" %}
-    monkeypatch.setattr(commands, "email_sender", lambda _: email)
+    monkeypatch.setattr(registry, "email_sender", lambda _: email)
 {%- else %}
     settings = broker_settings  # the worker, consuming in this process, sends to `email`
 {%- endif %}

@@ -230,11 +230,7 @@ def _consumer(
     dispatcher: Dispatcher, handler: Consumer | JobHandler
 ) -> Callable[..., Awaitable[None]]:
     settings = dispatcher.settings
-    retry = RetryPolicy(
-        settings.broker_delivery_limit,
-        settings.outbox_retry_base_seconds,
-        settings.outbox_retry_max_seconds,
-    )
+    retry = RetryPolicy.from_settings(settings, settings.broker_delivery_limit)
 
     async def consume(body: dict[str, Any], message: RabbitMessage) -> None:
         try:
@@ -300,9 +296,7 @@ def _consumer(
         self, dispatcher: Dispatcher, handler: Consumer | JobHandler
     ) -> Callable[..., Awaitable[None]]:
         limit = self.settings.broker_delivery_limit
-        retry = RetryPolicy(
-            limit, self.settings.outbox_retry_base_seconds, self.settings.outbox_retry_max_seconds
-        )
+        retry = RetryPolicy.from_settings(self.settings, limit)
 
         async def consume(body: dict[str, Any], message: NatsMessage) -> None:
             headers = dict(message.headers)

@@ -7,17 +7,15 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager{% if cookiecutter.messaging != "local" %}, suppress{% endif %}
 
 from {{ cookiecutter.package_name }}.core.db import Database
-from {{ cookiecutter.package_name }}.core.email import email_sender
 from {{ cookiecutter.package_name }}.messaging import outbox
 {%- if cookiecutter.messaging != "local" %}
 from {{ cookiecutter.package_name }}.messaging.broker import Broker
 {%- endif %}
 from {{ cookiecutter.package_name }}.messaging.handlers import Dispatcher
 from {{ cookiecutter.package_name }}.messaging.registry import (
-    CONSUMERS,
-    JOB_HANDLERS,
     build_relay,
     hand_off,
+    service_dispatcher,
 )
 from {{ cookiecutter.package_name }}.settings import Settings
 
@@ -33,7 +31,7 @@ async def serving(settings: Settings, stop: asyncio.Event) -> AsyncIterator[Disp
         loop.add_signal_handler(signum, stop.set)
     database = Database(settings)
     try:
-        yield Dispatcher(database, settings, email_sender(settings), CONSUMERS, JOB_HANDLERS)
+        yield service_dispatcher(database, settings)
     finally:
         for signum in SIGNALS:
             loop.remove_signal_handler(signum)

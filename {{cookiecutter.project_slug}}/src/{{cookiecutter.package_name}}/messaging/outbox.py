@@ -21,6 +21,7 @@ from {{ cookiecutter.package_name }}.messaging.messages import (
     Message,
 )
 from {{ cookiecutter.package_name }}.messaging.models import MessageState, OutboxMessage
+from {{ cookiecutter.package_name }}.settings import Settings
 
 
 def publish(session: AsyncSession, event: Event) -> uuid.UUID:
@@ -121,6 +122,11 @@ class RetryPolicy:
     attempts: int
     base: float
     ceiling: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings, attempts: int) -> "RetryPolicy":
+        """`attempts` tries, waiting OUTBOX_RETRY_BASE_SECONDS up to OUTBOX_RETRY_MAX_SECONDS."""
+        return cls(attempts, settings.outbox_retry_base_seconds, settings.outbox_retry_max_seconds)
 
     def delay(self, failures: int) -> timedelta:
         """How long to wait after the `failures`-th failure."""

@@ -9,6 +9,7 @@ from {{ cookiecutter.package_name }}.auth.messages import (
     delete_expired_sessions,
 )
 from {{ cookiecutter.package_name }}.core.db import Database
+from {{ cookiecutter.package_name }}.core.email import email_sender
 from {{ cookiecutter.package_name }}.items.messages import ItemCreated, log_item_created
 {%- if cookiecutter.messaging != "local" %}
 from {{ cookiecutter.package_name }}.messaging.broker import Broker
@@ -52,6 +53,11 @@ def periodic_jobs(settings: Settings) -> list[Periodic]:
         Periodic(DeleteExpiredSessions(), settings.session_cleanup_seconds),
         Periodic(PurgeHandledMessages(), 86_400),
     ]
+
+
+def service_dispatcher(database: Database, settings: Settings) -> Dispatcher:
+    """Every consumer and job handler of the service, sending email as EMAIL_BACKEND says."""
+    return Dispatcher(database, settings, email_sender(settings), CONSUMERS, JOB_HANDLERS)
 
 
 def build_relay(database: Database, settings: Settings, deliver: Deliver) -> Relay:

@@ -64,11 +64,7 @@ class Relay:
         self.periodic = periodic
         self.clock = clock
         self.id = uuid.uuid4()
-        self.retry = outbox.RetryPolicy(
-            settings.outbox_max_attempts,
-            settings.outbox_retry_base_seconds,
-            settings.outbox_retry_max_seconds,
-        )
+        self.retry = outbox.RetryPolicy.from_settings(settings, settings.outbox_max_attempts)
         self._scheduled: dict[str, int] = {}
 
     async def run_once(self) -> int:
