@@ -86,6 +86,9 @@ def service_environment(project: Path, **settings: str) -> dict[str, str]:
         **os.environ,
         "PYTHONPATH": str(project / "src"),
         "LOG_JSON": "true",  # the bake's own .env asks for readable lines
+        # No relay beside the served processes: with a broker it would publish, under the
+        # service's real prefix, to the broker the machine shares.
+        "OUTBOX_RELAY_IN_PROCESS": "false",
         **settings,
     }
 
