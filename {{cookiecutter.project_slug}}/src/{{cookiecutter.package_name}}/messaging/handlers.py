@@ -8,12 +8,14 @@ once unless the process dies between the effect and the commit (or, on SQLite, t
 deliveries of the message run at the same moment: `handle_once`).
 """
 
+import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from weakref import WeakValueDictionary
 
 import structlog
 from sqlalchemy.exc import IntegrityError
@@ -107,6 +109,10 @@ class Dispatcher:
         self.email = email
         self.consumers = consumers
         self.jobs = {handler.job.TYPE: handler for handler in jobs}
+        # One lock per message and handler in hand; gone once no delivery holds it.
+        self._turns: WeakValueDictionary[tuple[str, uuid.UUID], asyncio.Lock] = (
+            WeakValueDictionary()
+        )
 
     def handlers_of(self, envelope: Envelope) -> list[Consumer | JobHandler]:
         """Who handles `envelope`: an event's consumers, or a job's one handler."""
@@ -129,26 +135,20 @@ class Dispatcher:
     ) -> bool:
         """Run `handler` on `message` unless its inbox holds `message_id`; whether it ran.
 
-        On PostgreSQL the inbox row is written first: it locks only its own key, so a second
-        delivery of the message at the same moment waits, then finds it and acts not. On
-        SQLite a write locks the whole database, which must not stay locked while a handler
-        waits on something outside it (an SMTP server, say): the inbox is read first and
-        written last, and two deliveries at the same moment may both act outside the
+        Deliveries of one message to one handler take turns in this process. On PostgreSQL
+        the inbox row is written first: it locks only its own key, so a delivery at the same
+        moment in another process waits, then finds it and acts not. On SQLite a write locks
+        the whole database, which must not stay locked while a handler waits on something
+        outside it (an SMTP server, say): the inbox is read first and written last, and two
+        processes handling one message at the same moment may both act outside the
         database, though only one's changes in it commit.
         """
         started = time.perf_counter()
+        key = (handler.name, message_id)
+        turn = self._turns.get(key) or self._turns.setdefault(key, asyncio.Lock())
         try:
-            async with self.database.sessionmaker() as session, session.begin():
-                inbox = InboxMessage(consumer=handler.name, message_id=message_id)
-                locks_whole_database = session.get_bind().dialect.name == "sqlite"
-                if locks_whole_database:
-                    await _check(session, inbox)
-                else:
-                    await _record(session, inbox)
-                context = Context(session, self.settings, self.email, utc_now())
-                await handler.handle(message, context)
-                if locks_whole_database:
-                    await _record(session, inbox)
+            async with turn:
+                await self._handle_in_turn(handler, message_id, message)
         except _AlreadyHandled:
             logger.info(
                 "message_already_handled", consumer=handler.name, message_id=str(message_id)
@@ -157,3 +157,19 @@ class Dispatcher:
         if isinstance(handler, JobHandler):
             metrics.JOB_DURATION.labels(handler.job.TYPE).observe(time.perf_counter() - started)
         return True
+
+    async def _handle_in_turn(
+        self, handler: Consumer | JobHandler, message_id: uuid.UUID, message: Message
+    ) -> None:
+        """Run `handler` with its inbox row; `_AlreadyHandled` when the row is there."""
+        async with self.database.sessionmaker() as session, session.begin():
+            inbox = InboxMessage(consumer=handler.name, message_id=message_id)
+            locks_whole_database = session.get_bind().dialect.name == "sqlite"
+            if locks_whole_database:
+                await _check(session, inbox)
+            else:
+                await _record(session, inbox)
+            context = Context(session, self.settings, self.email, utc_now())
+            await handler.handle(message, context)
+            if locks_whole_database:
+                await _record(session, inbox)
