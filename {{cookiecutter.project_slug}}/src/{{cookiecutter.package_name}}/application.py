@@ -18,15 +18,14 @@ from {{ cookiecutter.package_name }}.core.logging import configure_logging
 from {{ cookiecutter.package_name }}.core.metrics import process_stopped
 from {{ cookiecutter.package_name }}.core.middleware import (
     BodySizeLimitMiddleware,
-    ObserveRequestsMiddleware,
-    RequestContextMiddleware,
+    RequestMiddleware,
 )
 from {{ cookiecutter.package_name }}.core.openapi import install_openapi, problem_responses
 from {{ cookiecutter.package_name }}.core.problems import install_problem_handlers
 from {{ cookiecutter.package_name }}.core.protection import (
     AllowedHostsMiddleware,
     ProblemCORSMiddleware,
-    SecurityHeadersMiddleware,
+    security_headers,
 )
 from {{ cookiecutter.package_name }}.core.ratelimit import RateLimiter
 {%- if cookiecutter.sentry %}
@@ -145,8 +144,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(errors_router)
     app.include_router(api_router)
 
-    # Added last runs first: security headers (on every response, the last-resort 500
-    # included), request context, access log and metrics (which answers /metrics itself, for
+    # Added last runs first: around every request (its id, security headers on every response,
+    # the last-resort 500 included, access log and metrics, which answers /metrics itself for
     # scrapers that name the pod's address as the host), trusted proxies, allowed hosts, body
     # limit, CORS.
     # The body limit is the service's own: the framework's built-in one answers a declared
@@ -170,14 +169,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(AllowedHostsMiddleware, allowed_hosts=settings.allowed_hosts)
     if settings.trusted_proxies:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    hsts = settings.hsts_max_age_seconds if settings.https_only else None
     app.add_middleware(
-        ObserveRequestsMiddleware,
+        RequestMiddleware,
+        security_headers=security_headers(hsts),
         metrics_token=settings.metrics_token,
         open_locally=settings.environment in LOCAL_ENVIRONMENTS,
     )
-    app.add_middleware(RequestContextMiddleware)
-    hsts = settings.hsts_max_age_seconds if settings.https_only else None
-    app.add_middleware(SecurityHeadersMiddleware, hsts_max_age=hsts)
 {%- if cookiecutter.observability == "prometheus+otel" %}
     instrument(app)
 {%- endif %}

@@ -1,7 +1,7 @@
 """Prometheus metrics: what the service counts, and how `/metrics` is served.
 
 Requests are counted and timed by route template (`/api/v1/items/{item_id}`, never the raw
-path) in `core.middleware.ObserveRequestsMiddleware`, which also answers `/metrics` before
+path) in `core.middleware.RequestMiddleware`, which also answers `/metrics` before
 routing: scrapes are never rate limited, logged or in the OpenAPI document. With
 METRICS_TOKEN set, a scrape must send it as a bearer token; without one, `/metrics` answers
 only in local environments (development, test).

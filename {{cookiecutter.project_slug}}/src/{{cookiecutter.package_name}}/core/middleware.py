@@ -1,20 +1,21 @@
-"""Pure ASGI middleware: request ids, the access log and metrics, the body size limit, the
-last-resort 500.
+"""Pure ASGI middleware: around every request (its id, security headers, access log and
+metrics, the last-resort 500), and the body size limit.
 
-Each layer wraps `send` instead of subclassing `BaseHTTPMiddleware`, so it costs about a
-microsecond per request and keeps context variables intact.
+Pure ASGI rather than `BaseHTTPMiddleware`, which would run the route in a task of its own
+and copy its context variables.
 """
 
 import re
+import secrets
 import time
-import uuid
+from collections.abc import Sequence
 
 {% if cookiecutter.sentry -%}
 import sentry_sdk
 {% endif -%}
 import structlog
 from pydantic import SecretStr
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -22,7 +23,6 @@ from {{ cookiecutter.package_name }}.core import logging as service_logging
 from {{ cookiecutter.package_name }}.core import metrics
 from {{ cookiecutter.package_name }}.core.problems import send_problem
 
-REQUEST_ID_HEADER = "X-Request-ID"
 # Accept a caller's id only if it is short and plain, so it is safe to log and echo.
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,128}")
 
@@ -37,60 +37,33 @@ def _incoming_request_id(scope: Scope) -> str | None:
     return None
 
 
-class RequestContextMiddleware:
-    """Gives every request an id, echoes it, binds it to logs, and answers crashes with 500.
+class RequestMiddleware:
+    """The outermost layer: what the service does around every request, in one layer.
 
-    An incoming well-formed `X-Request-ID` is kept; otherwise a new one is generated.
+    - An id: a well-formed incoming `X-Request-ID` is kept, otherwise one is made. It is
+      echoed on the response and bound to every log event of the request.
+    - The security headers (`core.protection`) on every response that does not set its
+      own, the last-resort 500 included.
+    - One access-log event (method, route template, status, duration and request id),
+      and the request counted and timed in the metrics. Bodies, query strings and headers
+      are never logged, so secrets cannot leak into logs.
+    - Scrapes of `/metrics`, answered before routing (`core.metrics`).
+    - A 500 problem for an exception no handler mapped.
+
+    One layer rather than one per task: each pure ASGI layer adds a call to every request,
+    and each `send` wrapper a call to every message of its response.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        security_headers: Sequence[tuple[bytes, bytes]],
+        metrics_token: SecretStr | None,
+        open_locally: bool,
+    ) -> None:
         self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        request_id = _incoming_request_id(scope) or uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-        response_started = False
-
-        async def send_with_request_id(message: Message) -> None:
-            nonlocal response_started
-            if message["type"] == "http.response.start":
-                response_started = True
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_request_id)
-        except Exception{% if cookiecutter.sentry %} as error{% endif %}:
-{%- if cookiecutter.sentry %}
-            sentry_sdk.capture_exception(error)  # a no-op unless SENTRY_DSN is set
-{%- endif %}
-            error_logger.exception("unhandled_exception", path=scope["path"])
-            if response_started:
-                raise
-            await send_problem(
-                scope,
-                receive,
-                send_with_request_id,
-                status=500,
-                code="internal_error",
-                detail="An unexpected error occurred; it has been logged.",
-            )
-
-
-class ObserveRequestsMiddleware:
-    """Logs one event per request (method, route template, status, duration and request id),
-    counts and times it in the metrics, and answers scrapes of `/metrics` (`core.metrics`).
-
-    Bodies, query strings and headers are never logged, so secrets cannot leak into logs.
-    """
-
-    def __init__(self, app: ASGIApp, metrics_token: SecretStr | None, open_locally: bool) -> None:
-        self.app = app
+        self.security_headers = tuple(security_headers)
         self.metrics_token = metrics_token
         self.open_locally = open_locally
 
@@ -98,43 +71,75 @@ class ObserveRequestsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if scope["path"] == metrics.METRICS_PATH:
-            await metrics.serve_metrics(
-                scope, receive, send, token=self.metrics_token, open_locally=self.open_locally
-            )
-            return
         start = time.perf_counter()
-        status = 500
-        metrics.IN_FLIGHT.inc()
+        request_id = _incoming_request_id(scope) or secrets.token_hex(16)
+        scope.setdefault("state", {})["request_id"] = request_id
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        status = 0  # none sent yet
 
-        async def send_with_status(message: Message) -> None:
+        async def send_with_headers(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers += [header for header in self.security_headers if header[0] not in present]
+                headers.append((b"x-request-id", request_id.encode()))
+                message["headers"] = headers
             await send(message)
 
+        if scope["path"] == metrics.METRICS_PATH:
+            await metrics.serve_metrics(
+                scope,
+                receive,
+                send_with_headers,
+                token=self.metrics_token,
+                open_locally=self.open_locally,
+            )
+            return
+        metrics.IN_FLIGHT.inc()
         try:
-            await self.app(scope, receive, send_with_status)
+            await self.app(scope, receive, send_with_headers)
+        except Exception{% if cookiecutter.sentry %} as error{% endif %}:
+{%- if cookiecutter.sentry %}
+            sentry_sdk.capture_exception(error)  # a no-op unless SENTRY_DSN is set
+{%- endif %}
+            error_logger.exception("unhandled_exception", path=scope["path"])
+            if status:
+                raise
+            await send_problem(
+                scope,
+                receive,
+                send_with_headers,
+                status=500,
+                code="internal_error",
+                detail="An unexpected error occurred; it has been logged.",
+            )
         finally:
-            seconds = time.perf_counter() - start
             metrics.IN_FLIGHT.dec()
-            method = scope["method"]
-            # The template as the API document writes it: `{user_id}`, not `{user_id:uuid}`.
-            route = getattr(scope.get("route"), "path_format", None)
-            service_logging.access_log.info(
-                "request",
-                method=method,
-                route=route,
-                path=scope["path"],
-                status=status,
-                duration_ms=round(seconds * 1000, 2),
-            )
-            method = method if method in metrics.KNOWN_METHODS else "other"
-            count, latency = metrics.request_series(
-                method, route or metrics.UNMATCHED_ROUTE, f"{status // 100}xx"
-            )
-            count.inc()
-            latency.observe(seconds)
+            _observe(scope, status or 500, time.perf_counter() - start)
+
+
+def _observe(scope: Scope, status: int, seconds: float) -> None:
+    """The request's access-log event and metrics."""
+    method = scope["method"]
+    # The template as the API document writes it: `{user_id}`, not `{user_id:uuid}`.
+    route = getattr(scope.get("route"), "path_format", None)
+    service_logging.access_log.info(
+        "request",
+        method=method,
+        route=route,
+        path=scope["path"],
+        status=status,
+        duration_ms=round(seconds * 1000, 2),
+    )
+    method = method if method in metrics.KNOWN_METHODS else "other"
+    count, latency = metrics.request_series(
+        method, route or metrics.UNMATCHED_ROUTE, f"{status // 100}xx"
+    )
+    count.inc()
+    latency.observe(seconds)
 
 
 class BodySizeLimitMiddleware:

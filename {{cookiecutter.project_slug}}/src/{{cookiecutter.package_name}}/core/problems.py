@@ -3,7 +3,7 @@
 `install_problem_handlers` maps the domain errors of `core.errors`, the framework's own
 HTTP errors, request validation, database integrity errors and a database that cannot serve
 now (`core.unavailable`) to `application/problem+json`. Unhandled exceptions are turned into
-a 500 by `core.middleware.RequestContextMiddleware`.
+a 500 by `core.middleware.RequestMiddleware`.
 """
 
 from collections.abc import Mapping
@@ -76,7 +76,7 @@ class ProblemResponse(JSONResponse):
 
 
 def request_id_of(request: Request) -> str:
-    """The id `RequestContextMiddleware` gave this request."""
+    """The id `RequestMiddleware` gave this request."""
     return str(request.scope.get("state", {}).get("request_id", ""))
 
 
@@ -224,7 +224,7 @@ async def integrity_error_handler(request: Request, exc: Exception) -> ProblemRe
 async def unavailable_error_handler(request: Request, exc: Exception) -> ProblemResponse:
     """Map a database that cannot serve now to a 503 with `Retry-After`; let a bug through."""
     if not is_unavailable(exc):
-        raise exc  # RequestContextMiddleware logs it and answers 500
+        raise exc  # RequestMiddleware logs it and answers 500
     reason = getattr(exc, "orig", None) or exc
     logger.warning("service_unavailable", error=type(exc).__name__, reason=str(reason))
     unavailable = ServiceUnavailable("The database cannot serve the request now; retry later.")

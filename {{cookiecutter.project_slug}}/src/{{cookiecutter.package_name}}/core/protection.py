@@ -1,11 +1,11 @@
-"""Pure ASGI layers that protect every response: allowed hosts, CORS, security headers."""
+"""What protects every response: allowed hosts, CORS, and the security headers."""
 
 from collections.abc import Sequence
 
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from {{ cookiecutter.package_name }}.core.problems import send_problem
 
@@ -68,35 +68,17 @@ class AllowedHostsMiddleware:
         )
 
 
-class SecurityHeadersMiddleware:
-    """Adds the security headers to every response, errors included, unless already set.
+def security_headers(hsts_max_age: int | None) -> tuple[tuple[bytes, bytes], ...]:
+    """What every response carries unless it sets its own (`core.middleware` adds them):
+    the strict API defaults, and HSTS when `hsts_max_age` is given (HTTPS only).
 
     A response may set its own `Content-Security-Policy` (the docs pages do) or
-    `Cache-Control`; everything else gets the strict API defaults.
+    `Cache-Control`.
     """
-
-    def __init__(self, app: ASGIApp, *, hsts_max_age: int | None = None) -> None:
-        self.app = app
-        defaults = list(SECURITY_HEADERS)
-        if hsts_max_age is not None:
-            value = f"max-age={hsts_max_age}; includeSubDomains"
-            defaults.append((b"strict-transport-security", value.encode()))
-        self.defaults = defaults
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                headers += [header for header in self.defaults if header[0] not in present]
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+    if hsts_max_age is None:
+        return SECURITY_HEADERS
+    value = f"max-age={hsts_max_age}; includeSubDomains"
+    return (*SECURITY_HEADERS, (b"strict-transport-security", value.encode()))
 
 
 class _RefusedPreflight(Response):

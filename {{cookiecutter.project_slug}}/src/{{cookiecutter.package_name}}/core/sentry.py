@@ -1,6 +1,6 @@
 """Error tracking with Sentry, on when SENTRY_DSN is set.
 
-An unhandled error is reported once, by `RequestContextMiddleware`, with the request id and
+An unhandled error is reported once, by `RequestMiddleware`, with the request id and
 the caller's user id as tags (read from the log context); log lines become breadcrumbs,
 not events. No personal data is sent: no cookies, credentials, bodies or client addresses.
 """
