@@ -12,8 +12,8 @@ Run inside a baked service's environment, with that service's package importable
   replaced by a loader of the caller named by `BENCH_ACCESS_TOKEN`, decoded once at start,
   which runs the same one statement as authentication (user and live session).
 - `statement`: that one statement alone, with no service around it, for the caller named by
-  `BENCH_ACCESS_TOKEN`: `GET /session` runs it on a session of the service's own database
-  layer and commits, as a request's unit of work does, and returns the user as `UserRead`;
+  `BENCH_ACCESS_TOKEN`: `GET /service` runs it as authentication does, through the service's
+  own database layer, and returns the user as `UserRead`;
   `GET /driver` sends the same SQL with the same parameters straight to the driver (asyncpg
   or aiosqlite) and returns the row. They show what the database layer costs `users/me`,
   and what the driver alone would.
@@ -58,8 +58,8 @@ def stackless_app(package: str) -> Any:
         os.environ["BENCH_ACCESS_TOKEN"], tokens.TokenType.ACCESS
     )
 
-    async def known_caller(session: db.SessionDep) -> Any:  # type: ignore[name-defined]
-        return await service.authenticate(session, claims)
+    async def known_caller(database: db.DatabaseDep) -> Any:  # type: ignore[name-defined]
+        return await service.authenticate(database, claims)
 
     async def no_limit(self: Any) -> None:
         return None
@@ -78,7 +78,7 @@ def stackless_app(package: str) -> Any:
 
 
 def statement_app(package: str) -> Any:
-    """The caller's statement through the service's session, and straight through the driver."""
+    """The caller's statement through the service's database layer, and on the driver."""
     fastapi = importlib.import_module("fastapi")
     sqlalchemy = importlib.import_module("sqlalchemy")
     service = importlib.import_module(f"{package}.auth.service")
@@ -92,10 +92,7 @@ def statement_app(package: str) -> Any:
     fetch: list[Callable[[], Awaitable[Any]]] = []
 
     async def caller() -> Any:
-        async with database.sessionmaker() as session:
-            principal = await service.authenticate(session, claims)
-            await session.commit()
-        return principal.user
+        return (await service.authenticate(database, claims)).user
 
     @asynccontextmanager
     async def lifespan(_: Any) -> AsyncIterator[None]:
@@ -132,13 +129,13 @@ def statement_app(package: str) -> Any:
 
     app = fastapi.FastAPI(lifespan=lifespan)
 
-    async def session_route() -> Any:
+    async def service_route() -> Any:
         return user_read.model_validate(await caller())
 
     async def driver_route() -> list[str]:
         return [str(value) for value in await fetch[0]()]
 
-    app.add_api_route("/session", session_route, methods=["GET"], response_model=user_read)
+    app.add_api_route("/service", service_route, methods=["GET"], response_model=user_read)
     app.add_api_route("/driver", driver_route, methods=["GET"])
     return app
 

@@ -90,9 +90,9 @@ ROUTES = [
     ),
 ]
 BARE = Route("bare /", "GET", "/", authenticated=False)
-# `users/me`'s one statement alone: on the service's session, and on the driver.
+# `users/me`'s one statement alone: through the service's database layer, and on the driver.
 STATEMENT_ROUTES = [
-    Route("statement on the session", "GET", "/session", authenticated=False),
+    Route("statement through the service", "GET", "/service", authenticated=False),
     Route("statement on the driver", "GET", "/driver", authenticated=False),
 ]
 
@@ -468,7 +468,7 @@ def main(argv: list[str] | None = None) -> int:
                         probe=probe,
                     )
                 )
-                for kind, probe in (("stackless", "/health/live"), ("statement", "/session"))
+                for kind, probe in (("stackless", "/health/live"), ("statement", "/service"))
             }
             report.services[option_set] = {
                 "python": run([python, "--version"], project).split()[-1],
@@ -579,7 +579,7 @@ def markdown(report: Report) -> str:
         )
     lines += [
         "",
-        "| service | `users/me` x bare | its statement on the service's session x bare "
+        "| service | `users/me` x bare | its statement through the service's database layer x bare "
         "| on the driver x bare |",
         "|---|---:|---:|---:|",
     ]

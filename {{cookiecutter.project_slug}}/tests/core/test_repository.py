@@ -42,22 +42,6 @@ async def test_get_honours_extra_filters(repository: Repository[Item], add: Add)
     assert await repository.get(item.id, filters=[Item.price_cents > 10]) is None
 
 
-async def test_list_and_count_apply_filters_order_and_window(
-    repository: Repository[Item], add: Add
-) -> None:
-    for index in range(5):
-        await add(f"item-{index}", price=index)
-    cheap = [Item.price_cents < 4]
-
-    rows = await repository.list(
-        filters=cheap, order_by=[Item.price_cents.desc()], limit=2, offset=1
-    )
-
-    assert [row.name for row in rows] == ["item-2", "item-1"]
-    assert await repository.count(filters=cheap) == 4
-    assert await repository.count() == 5
-
-
 async def test_update_and_delete(repository: Repository[Item], add: Add) -> None:
     item = await add("a")
 

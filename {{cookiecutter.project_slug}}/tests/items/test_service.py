@@ -69,14 +69,14 @@ async def test_same_name_conflicts_for_one_owner_only(
 
 
 async def test_service_flushes_but_leaves_the_commit_to_the_caller(
-    session: AsyncSession, owner_id: uuid.UUID
+    app: FastAPI, session: AsyncSession, owner_id: uuid.UUID
 ) -> None:
     await service.create_item(session, ItemCreate(name="Kettle", price_cents=1), owner_id=owner_id)
 
     assert session.in_transaction()
     await session.rollback()
     page = await service.list_items(
-        session, PageParams(), owner_id=None, search=None, sort=ItemSort.CREATED_DESC
+        app.state.database, PageParams(), owner_id=None, search=None, sort=ItemSort.CREATED_DESC
     )
     assert page.total == 0
 

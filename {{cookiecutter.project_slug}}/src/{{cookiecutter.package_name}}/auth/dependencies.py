@@ -13,7 +13,7 @@ from {{ cookiecutter.package_name }}.auth.passwords import PasswordHasher
 from {{ cookiecutter.package_name }}.auth.permissions import Permission
 from {{ cookiecutter.package_name }}.auth.service import Principal
 from {{ cookiecutter.package_name }}.auth.tokens import TokenClaims, TokenCodec, TokenType
-from {{ cookiecutter.package_name }}.core.db import SessionDep
+from {{ cookiecutter.package_name }}.core.db import DatabaseDep
 from {{ cookiecutter.package_name }}.core.errors import NotAuthenticated, PermissionDenied
 from {{ cookiecutter.package_name }}.core.logging import security_log
 
@@ -67,7 +67,7 @@ BearerClaims = Annotated[TokenClaims | NotAuthenticated | None, Depends(bearer_c
 
 
 async def current_principal(
-    session: SessionDep,
+    database: DatabaseDep,
     claims: BearerClaims,
     _: Annotated[str | None, Depends(bearer_token)],  # declares the scheme for the docs
 ) -> Principal:
@@ -76,7 +76,7 @@ async def current_principal(
         raise NotAuthenticated("Send an access token as `Authorization: Bearer <token>`.")
     if isinstance(claims, NotAuthenticated):
         raise claims
-    principal = await service.authenticate(session, claims)
+    principal = await service.authenticate(database, claims)
     structlog.contextvars.bind_contextvars(user_id=str(principal.user.id))
     return principal
 

@@ -1,16 +1,21 @@
-"""Limit/offset pagination: the query parameters and the page envelope."""
+"""Limit/offset pagination: the query parameters, the page query and the page envelope."""
 
-from typing import Annotated, Generic, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel, Field
+from sqlalchemy import ColumnElement, Select, UnaryExpression, bindparam, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from {{ cookiecutter.package_name }}.core.models import Base
 from {{ cookiecutter.package_name }}.core.schemas import ResponseSchema
 
 MAX_PAGE_SIZE = 100
 MAX_OFFSET = 100_000
 
 T = TypeVar("T")
+SchemaT = TypeVar("SchemaT", bound=BaseModel)
 
 
 class PageParams(BaseModel):
@@ -30,3 +35,51 @@ class Page(ResponseSchema, Generic[T]):
     total: int = Field(description="Rows matching the filters, across all pages.")
     limit: int = Field(description="Rows per page, as requested.")
     offset: int = Field(description="Rows skipped, as requested.")
+
+
+def page_query(
+    model: type[Base],
+    *,
+    filters: Sequence[ColumnElement[bool]] = (),
+    order_by: Sequence[UnaryExpression[Any] | ColumnElement[Any]] = (),
+) -> Select[Any]:
+    """One page of `model`'s rows matching `filters`, in a stable order, each row with the
+    total of matches beside it (`count(*) OVER ()`): the page and its total in one statement.
+
+    `limit` and `offset` are bound when it runs (`read_page`), as are any parameters the
+    filters bind, so a query built once serves every page: building one costs about as
+    much as running it.
+    """
+    return (
+        select(model.__table__, func.count().over())
+        .where(*filters)
+        .order_by(*order_by, *model.__mapper__.primary_key)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+
+
+async def read_page(
+    connection: AsyncConnection,
+    query: Select[Any],
+    schema: type[SchemaT],
+    params: PageParams,
+    values: Mapping[str, object] | None = None,
+) -> Page[SchemaT]:
+    """The page `params` asks of a `page_query`, its rows as `schema` objects.
+
+    A page past the end has no row to carry the total, so the first row is read for it.
+    """
+    bound = {**(values or {}), "limit": params.limit, "offset": params.offset}
+    rows = (await connection.execute(query, bound)).all()
+    if rows or not params.offset:
+        total = rows[0][-1] if rows else 0
+    else:
+        first = (await connection.execute(query, {**bound, "limit": 1, "offset": 0})).first()
+        total = first[-1] if first else 0
+    return Page(
+        items=[schema.model_validate(row) for row in rows],
+        total=total,
+        limit=params.limit,
+        offset=params.offset,
+    )

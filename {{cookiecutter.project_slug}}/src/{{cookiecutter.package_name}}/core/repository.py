@@ -3,24 +3,21 @@
 from collections.abc import Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel
-from sqlalchemy import ColumnElement, UnaryExpression, func, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from {{ cookiecutter.package_name }}.core.errors import Conflict
 from {{ cookiecutter.package_name }}.core.models import Base
-from {{ cookiecutter.package_name }}.core.pagination import Page, PageParams
 
 ModelT = TypeVar("ModelT", bound=Base)
-SchemaT = TypeVar("SchemaT", bound=BaseModel)
 
 Filters = Sequence[ColumnElement[bool]]
-Ordering = Sequence[UnaryExpression[Any] | ColumnElement[Any]]
 
 
 class Repository(Generic[ModelT]):
-    """Get, list, count, create, update and delete rows of one model.
+    """Get, create, update and delete rows of one model; pages are read with
+    `core.pagination`.
 
     It flushes but never commits: the request's session dependency owns the transaction.
     A unique or foreign-key violation on flush becomes a `Conflict`.
@@ -34,49 +31,6 @@ class Repository(Generic[ModelT]):
         """The row with this primary key that also matches `filters`, or None."""
         query = select(self.model).where(self.model.__mapper__.primary_key[0] == id_, *filters)
         return (await self.session.scalars(query)).one_or_none()
-
-    async def list(
-        self,
-        *,
-        filters: Filters = (),
-        order_by: Ordering = (),
-        limit: int,
-        offset: int = 0,
-    ) -> list[ModelT]:
-        """One page of rows matching `filters`, in a stable order."""
-        primary_key = self.model.__mapper__.primary_key[0]
-        query = (
-            select(self.model)
-            .where(*filters)
-            .order_by(*order_by, primary_key)
-            .limit(limit)
-            .offset(offset)
-        )
-        return list((await self.session.scalars(query)).all())
-
-    async def page(
-        self,
-        params: PageParams,
-        schema: type[SchemaT],
-        *,
-        filters: Filters = (),
-        order_by: Ordering = (),
-    ) -> Page[SchemaT]:
-        """The page `params` asks for, as `schema` objects, with the total across pages."""
-        rows = await self.list(
-            filters=filters, order_by=order_by, limit=params.limit, offset=params.offset
-        )
-        return Page(
-            items=[schema.model_validate(row) for row in rows],
-            total=await self.count(filters=filters),
-            limit=params.limit,
-            offset=params.offset,
-        )
-
-    async def count(self, *, filters: Filters = ()) -> int:
-        """How many rows match `filters`."""
-        query = select(func.count()).select_from(self.model).where(*filters)
-        return (await self.session.execute(query)).scalar_one()
 
     async def create(self, values: Mapping[str, Any]) -> ModelT:
         """Insert a row and return it with its generated columns loaded."""

@@ -8,7 +8,7 @@ from fastapi import Depends, Path
 from {{ cookiecutter.package_name }}.auth.dependencies import CurrentPrincipal
 from {{ cookiecutter.package_name }}.auth.permissions import Permission
 from {{ cookiecutter.package_name }}.core.cache import CacheDep
-from {{ cookiecutter.package_name }}.core.db import SessionDep
+from {{ cookiecutter.package_name }}.core.db import DatabaseDep, SessionDep
 from {{ cookiecutter.package_name }}.items import service
 from {{ cookiecutter.package_name }}.items.models import Item
 from {{ cookiecutter.package_name }}.items.schemas import ItemRead
@@ -31,10 +31,10 @@ async def load_item(session: SessionDep, scope: OwnerScope, item_id: ItemId) -> 
 
 
 async def read_item(
-    session: SessionDep, cache: CacheDep, scope: OwnerScope, item_id: ItemId
+    database: DatabaseDep, cache: CacheDep, scope: OwnerScope, item_id: ItemId
 ) -> ItemRead:
     """`load_item` for reading only, through the cache: the same item, the same 404."""
-    return await service.read_item(session, cache, item_id, owner_id=scope)
+    return await service.read_item(database, cache, item_id, owner_id=scope)
 
 
 ItemOr404 = Annotated[Item, Depends(load_item)]

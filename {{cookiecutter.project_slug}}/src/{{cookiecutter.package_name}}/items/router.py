@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from {{ cookiecutter.package_name }}.auth.dependencies import CurrentPrincipal, require
 from {{ cookiecutter.package_name }}.auth.permissions import Permission
 from {{ cookiecutter.package_name }}.core.cache import CacheDep
-from {{ cookiecutter.package_name }}.core.db import SessionDep
+from {{ cookiecutter.package_name }}.core.db import DatabaseDep, SessionDep
 from {{ cookiecutter.package_name }}.core.openapi import BODY_ERRORS, problem_responses
 from {{ cookiecutter.package_name }}.core.pagination import Page, PageParamsDep
 from {{ cookiecutter.package_name }}.items import service
@@ -52,7 +52,7 @@ async def create_item(
 
 @router.get("", summary="List items", dependencies=[CanRead], responses=problem_responses(422))
 async def list_items(
-    session: SessionDep,
+    database: DatabaseDep,
     scope: OwnerScope,
     page: PageParamsDep,
     search: Annotated[
@@ -65,7 +65,7 @@ async def list_items(
 ) -> Page[ItemRead]:
     """List the caller's items (every item, for administrators) a page at a time, optionally
     filtered by name and sorted."""
-    return await service.list_items(session, page, owner_id=scope, search=search, sort=sort)
+    return await service.list_items(database, page, owner_id=scope, search=search, sort=sort)
 
 
 @router.get(

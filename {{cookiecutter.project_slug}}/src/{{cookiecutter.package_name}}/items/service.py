@@ -1,17 +1,26 @@
-"""Item use cases. Knows nothing of HTTP: takes a session and schemas, raises domain errors.
+"""Item use cases. Knows nothing of HTTP: takes a session (or, to read a page, the database)
+and schemas, raises domain errors.
 
 Single items are read through the cache (`read_item`); every write to an item invalidates
 its entry.
 """
 
 import uuid
+from functools import cache
+from typing import Any
 
-from sqlalchemy import ColumnElement, UnaryExpression
+from sqlalchemy import ColumnElement, Select, UnaryExpression, Uuid, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from {{ cookiecutter.package_name }}.core.cache import Cache
+from {{ cookiecutter.package_name }}.core.db import Database
 from {{ cookiecutter.package_name }}.core.errors import Conflict, NotFound
-from {{ cookiecutter.package_name }}.core.pagination import Page, PageParams
+from {{ cookiecutter.package_name }}.core.pagination import (
+    Page,
+    PageParams,
+    page_query,
+    read_page,
+)
 from {{ cookiecutter.package_name }}.core.repository import Repository
 from {{ cookiecutter.package_name }}.items.messages import ItemCreated
 from {{ cookiecutter.package_name }}.items.models import Item
@@ -35,10 +44,22 @@ def _ordering(sort: ItemSort) -> UnaryExpression[object]:
     return column.desc() if sort.startswith("-") else column.asc()
 
 
-def _name_contains(text: str) -> ColumnElement[bool]:
-    """Case-insensitive substring match with LIKE wildcards in `text` taken literally."""
+def _containing(text: str) -> str:
+    """A case-insensitive LIKE pattern matching `text` anywhere, its wildcards taken
+    literally (escaped with a backslash)."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return Item.name.ilike(f"%{escaped}%", escape="\\")
+    return f"%{escaped}%"
+
+
+@cache
+def _listing(sort: ItemSort, *, by_owner: bool, by_name: bool) -> Select[Any]:
+    """The page query of one kind of listing, built once (`core.pagination.page_query`)."""
+    filters: list[ColumnElement[bool]] = []
+    if by_owner:
+        filters.append(Item.owner_id == bindparam("owner_id", type_=Uuid()))
+    if by_name:
+        filters.append(Item.name.ilike(bindparam("name_pattern"), escape="\\"))
+    return page_query(Item, filters=filters, order_by=[_ordering(sort)])
 
 
 def _name_taken(name: str) -> Conflict:
@@ -68,17 +89,24 @@ async def get_item(
     return item
 
 
+_ONE_ITEM = select(Item.__table__).where(Item.id == bindparam("item_id", type_=Uuid()))
+
+
 async def read_item(
-    session: AsyncSession, cache: Cache, item_id: uuid.UUID, *, owner_id: uuid.UUID | None
+    database: Database, cache: Cache, item_id: uuid.UUID, *, owner_id: uuid.UUID | None
 ) -> ItemRead:
-    """`get_item` as clients see the item, served from the cache when it holds it.
+    """`get_item` as clients see the item, served from the cache when it holds it, and read
+    outside any unit of work when it does not.
 
     The cache holds each item once, for whoever asked first, so ownership is checked on
     every read, cached or not: another owner's item stays `NotFound`.
     """
 
     async def load() -> ItemRead:
-        return ItemRead.model_validate(await get_item(session, item_id, owner_id=None))
+        row = await database.read(_ONE_ITEM, {"item_id": item_id})
+        if row is None:
+            raise _not_found(item_id)
+        return ItemRead.model_validate(row)
 
     item = await cache.get_or_load(_cache_key(item_id), ItemRead, load)
     if owner_id is not None and item.owner_id != owner_id:
@@ -87,7 +115,7 @@ async def read_item(
 
 
 async def list_items(
-    session: AsyncSession,
+    database: Database,
     page: PageParams,
     *,
     owner_id: uuid.UUID | None,
@@ -95,10 +123,10 @@ async def list_items(
     sort: ItemSort,
 ) -> Page[ItemRead]:
     """One page of `owner_id`'s items whose name contains `search`, in `sort` order."""
-    filters = _owned_by(owner_id) + ([_name_contains(search)] if search else [])
-    return await Repository(session, Item).page(
-        page, ItemRead, filters=filters, order_by=[_ordering(sort)]
-    )
+    query = _listing(sort, by_owner=owner_id is not None, by_name=search is not None)
+    values = {"owner_id": owner_id, "name_pattern": _containing(search) if search else None}
+    async with database.reading() as connection:
+        return await read_page(connection, query, ItemRead, page, values)
 
 
 async def create_item(session: AsyncSession, data: ItemCreate, *, owner_id: uuid.UUID) -> Item:

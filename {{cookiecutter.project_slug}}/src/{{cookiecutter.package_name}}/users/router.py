@@ -9,7 +9,7 @@ from {{ cookiecutter.package_name }}.auth.dependencies import (
 )
 from {{ cookiecutter.package_name }}.auth.limits import RateLimit
 from {{ cookiecutter.package_name }}.auth.permissions import Permission
-from {{ cookiecutter.package_name }}.core.db import SessionDep
+from {{ cookiecutter.package_name }}.core.db import DatabaseDep, SessionDep
 from {{ cookiecutter.package_name }}.core.openapi import BODY_ERRORS, problem_responses
 from {{ cookiecutter.package_name }}.core.pagination import Page, PageParamsDep
 from {{ cookiecutter.package_name }}.users import service
@@ -53,15 +53,15 @@ async def update_me(
     """Change your name, or your password (send `current_password` too). A new password
     ends every other session of yours. Limited like password changes, since it is one."""
     user = await service.update_self(
-        session, hasher, principal.user, data, current_session=principal.session_id
+        session, hasher, principal.user.id, data, current_session=principal.session_id
     )
     return UserRead.model_validate(user)
 
 
 @admin_router.get("", summary="List users", responses=problem_responses(422))
-async def list_users(session: SessionDep, page: PageParamsDep) -> Page[UserRead]:
+async def list_users(database: DatabaseDep, page: PageParamsDep) -> Page[UserRead]:
     """Administrators only: every account, a page at a time."""
-    return await service.list_users(session, page)
+    return await service.list_users(database, page)
 
 
 @admin_router.get("/{user_id:uuid}", summary="Get a user", responses=problem_responses(404, 422))

@@ -6,9 +6,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from {{ cookiecutter.package_name }}.auth import service as auth_service
 from {{ cookiecutter.package_name }}.auth.passwords import PasswordHasher
+from {{ cookiecutter.package_name }}.core.db import Database
 from {{ cookiecutter.package_name }}.core.errors import BadRequest, Conflict, NotFound
 from {{ cookiecutter.package_name }}.core.logging import security_log
-from {{ cookiecutter.package_name }}.core.pagination import Page, PageParams
+from {{ cookiecutter.package_name }}.core.pagination import (
+    Page,
+    PageParams,
+    page_query,
+    read_page,
+)
 from {{ cookiecutter.package_name }}.core.repository import Repository
 from {{ cookiecutter.package_name }}.users.models import User
 from {{ cookiecutter.package_name }}.users.schemas import (
@@ -27,20 +33,25 @@ async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
     return user
 
 
-async def list_users(session: AsyncSession, page: PageParams) -> Page[UserRead]:
+_OLDEST_FIRST = page_query(User, order_by=[User.created_at.asc()])
+
+
+async def list_users(database: Database, page: PageParams) -> Page[UserRead]:
     """One page of users, oldest first."""
-    return await Repository(session, User).page(page, UserRead, order_by=[User.created_at.asc()])
+    async with database.reading() as connection:
+        return await read_page(connection, _OLDEST_FIRST, UserRead, page)
 
 
 async def update_self(
     session: AsyncSession,
     hasher: PasswordHasher,
-    user: User,
+    user_id: uuid.UUID,
     data: UserSelfUpdate,
     *,
     current_session: uuid.UUID,
 ) -> User:
     """Change the caller's own name or password; a new password ends their other sessions."""
+    user = await get_user(session, user_id)
     changes: dict[str, object] = {}
     if data.full_name is not None:
         changes["full_name"] = data.full_name
@@ -62,7 +73,7 @@ async def update_self(
 
 
 async def update_user(
-    session: AsyncSession, admin: User, user: User, data: UserAdminUpdate
+    session: AsyncSession, admin: auth_service.Caller, user: User, data: UserAdminUpdate
 ) -> User:
     """An administrator's change to any account; deactivation ends its sessions at once."""
     changes = data.model_dump(exclude_unset=True)
@@ -84,7 +95,7 @@ async def update_user(
     return updated
 
 
-async def delete_user(session: AsyncSession, admin: User, user: User) -> None:
+async def delete_user(session: AsyncSession, admin: auth_service.Caller, user: User) -> None:
     """Delete an account with its items and sessions."""
     if user.id == admin.id:
         raise Conflict("Administrators cannot delete themselves.", code="self_lockout")
