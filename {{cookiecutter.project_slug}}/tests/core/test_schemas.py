@@ -7,9 +7,11 @@ import pytest
 from pydantic import Field, TypeAdapter, ValidationError
 
 from {{ cookiecutter.package_name }}.core.schemas import (
+    FILLED_LINE_PATTERN,
     LINES_PATTERN,
     MULTI_LINE,
     ONE_LINE_PATTERN,
+    FilledLine,
     RequestSchema,
     SingleLine,
     Trimmed,
@@ -126,3 +128,22 @@ def test_the_json_schema_states_what_text_may_hold() -> None:
     assert lines.match("First\r\n\tsecond\nthird")
     assert not lines.match("lone\rreturn")
     assert not lines.match("\x1b")
+
+
+FILLED = TypeAdapter(FilledLine)
+# Every character trimming removes that one line may hold, and two it keeps.
+SPACES = [" ", "\u00a0", "\u1680", "\u2000", "\u200a", "\u202f", "\u205f", "\u3000"]
+KEPT = ["\ufeff", "\u200b"]
+
+
+@pytest.mark.parametrize("text", [*SPACES, "".join(SPACES), *KEPT, " x ", "\u3000\ufeff"])
+def test_a_filled_line_and_its_pattern_agree_on_blank_text(text: str) -> None:
+    pattern = re.compile(FILLED_LINE_PATTERN)
+    try:
+        FILLED.validate_python(text)
+    except ValidationError:
+        assert not pattern.match(text), "the document admits what the field refuses"
+    else:
+        assert pattern.match(text), "the document refuses what the field admits"
+    assert Named.model_json_schema()["properties"]["name"]["pattern"] == ONE_LINE_PATTERN
+    assert FILLED.json_schema()["pattern"] == FILLED_LINE_PATTERN

@@ -160,6 +160,8 @@ async def test_list_filters_by_name_and_takes_wildcards_literally(client: AsyncC
         {"offset": -1},
         {"sort": "description"},
         {"search": ""},
+        {"search": "mug\x00"},
+        {"offset": 3, "search": "\x1b[2J"},
     ],
 )
 async def test_list_rejects_out_of_range_parameters(

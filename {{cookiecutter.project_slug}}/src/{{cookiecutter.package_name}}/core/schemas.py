@@ -34,9 +34,16 @@ _ONE_LINE_REFUSES = rf"\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI_CONTROLS}"
 _LINES_REFUSE = rf"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI_CONTROLS}"
 _NOT_IN_ONE_LINE = re.compile(f"[{_ONE_LINE_REFUSES}]")
 _NOT_IN_LINES = re.compile(rf"[{_LINES_REFUSE}]|\r(?!\n)")
+# What trimming removes from either end that one line may hold: Unicode's White_Space
+# (as `str.trim` in pydantic-core reads it) less the control characters refused anyway.
+_SPACES = r" \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"
 # The same rules as the JSON schema states them, so clients know what is refused.
 ONE_LINE_PATTERN = f"^[^{_ONE_LINE_REFUSES}]*$"
 LINES_PATTERN = rf"^(?:[^{_LINES_REFUSE}\r]|\r\n)*$"
+# One line with something left once trimmed: `"  "` is as empty as `""`.
+FILLED_LINE_PATTERN = (
+    f"^[^{_ONE_LINE_REFUSES}]*[^{_ONE_LINE_REFUSES}{_SPACES}][^{_ONE_LINE_REFUSES}]*$"
+)
 
 
 def refuse_control_characters(text: str, *, multi_line: bool = False) -> str:
@@ -128,6 +135,12 @@ class RequestSchema(BaseModel):
 
 
 Trimmed = Annotated[str, StringConstraints(strip_whitespace=True)]
+# A trimmed line that must hold something, and a document that says what that means.
+FilledLine = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1),
+    Field(json_schema_extra={"pattern": FILLED_LINE_PATTERN}),
+]
 
 
 def _integral_float_as_int(value: object) -> object:

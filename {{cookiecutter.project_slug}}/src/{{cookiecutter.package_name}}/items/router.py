@@ -10,6 +10,7 @@ from {{ cookiecutter.package_name }}.core.cache import CacheDep
 from {{ cookiecutter.package_name }}.core.db import DatabaseDep, SessionDep
 from {{ cookiecutter.package_name }}.core.openapi import BODY_ERRORS, problem_responses
 from {{ cookiecutter.package_name }}.core.pagination import Page, PageParamsDep
+from {{ cookiecutter.package_name }}.core.schemas import SingleLine
 from {{ cookiecutter.package_name }}.items import service
 from {{ cookiecutter.package_name }}.items.dependencies import (
     CachedItemOr404,
@@ -56,7 +57,7 @@ async def list_items(
     scope: OwnerScope,
     page: PageParamsDep,
     search: Annotated[
-        str | None,
+        SingleLine | None,
         Query(min_length=1, max_length=100, description="Only items whose name contains this."),
     ] = None,
     sort: Annotated[ItemSort, Query(description="Sort key; prefix '-' for descending.")] = (

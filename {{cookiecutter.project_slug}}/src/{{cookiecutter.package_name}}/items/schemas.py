@@ -10,6 +10,7 @@ from pydantic import ConfigDict, Field
 from {{ cookiecutter.package_name }}.core.schemas import (
     MULTI_LINE,
     WHOLE_NUMBER,
+    FilledLine,
     PatchSchema,
     RequestSchema,
     ResponseSchema,
@@ -21,8 +22,8 @@ from {{ cookiecutter.package_name }}.items.models import (
 )
 
 Name = Annotated[
-    Trimmed,
-    Field(min_length=1, max_length=NAME_MAX_LENGTH, description="Unique per owner."),
+    FilledLine,
+    Field(max_length=NAME_MAX_LENGTH, description="Unique per owner."),
 ]
 Description = Annotated[
     Trimmed | None,

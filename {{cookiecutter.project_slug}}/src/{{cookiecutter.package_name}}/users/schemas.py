@@ -20,10 +20,10 @@ from pydantic_core import PydanticCustomError
 
 from {{ cookiecutter.package_name }}.auth.permissions import Role
 from {{ cookiecutter.package_name }}.core.schemas import (
+    FilledLine,
     PatchSchema,
     RequestSchema,
     ResponseSchema,
-    Trimmed,
 )
 from {{ cookiecutter.package_name }}.users.lookalikes import mixed_scripts
 from {{ cookiecutter.package_name }}.users.models import (
@@ -100,7 +100,7 @@ Password = Annotated[
         description="10 to 128 characters, not the email address.",
     ),
 ]
-FullName = Annotated[Trimmed, Field(min_length=1, max_length=FULL_NAME_MAX_LENGTH)]
+FullName = Annotated[FilledLine, Field(max_length=FULL_NAME_MAX_LENGTH)]
 
 
 class UserRead(ResponseSchema):
