@@ -46,17 +46,18 @@ PasswordHasherDep = Annotated[PasswordHasher, Depends(get_password_hasher)]
 LoginLockoutDep = Annotated[LoginLockout, Depends(get_login_lockout)]
 
 
-async def bearer_claims(
-    request: Request, codec: TokenCodecDep
-) -> TokenClaims | NotAuthenticated | None:
+async def bearer_claims(request: Request) -> TokenClaims | NotAuthenticated | None:
     """The bearer token's verified claims, why it was refused, or None when there is none.
 
     Verified once a request: rate limiting keys on it, `current_principal` loads its user.
     Read from the header directly, so that public routes declare no security requirement.
+    The codec is taken from the application rather than as a dependency of its own: every
+    request runs this, and each dependency costs FastAPI a step of its own to solve.
     """
     scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
     if scheme.lower() != "bearer" or not token:
         return None
+    codec: TokenCodec = request.app.state.token_codec
     try:
         return codec.verify(token, TokenType.ACCESS)
     except NotAuthenticated as refused:

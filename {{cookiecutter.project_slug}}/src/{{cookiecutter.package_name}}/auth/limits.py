@@ -5,19 +5,17 @@ stricter policy with `dependencies=[Depends(RateLimit("login"))]`, which then re
 default for that route. The policies and their values live in `core.ratelimit` and settings.
 """
 
-from typing import Annotated
-
-from fastapi import Depends, Request, Response
+from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
 from {{ cookiecutter.package_name }}.auth.dependencies import BearerClaims
 from {{ cookiecutter.package_name }}.auth.tokens import TokenClaims
-from {{ cookiecutter.package_name }}.core.errors import RateLimited
+from {{ cookiecutter.package_name }}.core.errors import NotAuthenticated, RateLimited
 from {{ cookiecutter.package_name }}.core.metrics import RATE_LIMITED
 from {{ cookiecutter.package_name }}.core.ratelimit import RateLimiter
 
 
-async def caller_key(request: Request, claims: BearerClaims) -> str:
+def caller_key(request: Request, claims: TokenClaims | NotAuthenticated | None) -> str:
     """Whom a request counts against: its user when the token is valid, else its address.
 
     The address is the peer's, or the client a trusted proxy names (`TRUSTED_PROXIES`).
@@ -25,9 +23,6 @@ async def caller_key(request: Request, claims: BearerClaims) -> str:
     if isinstance(claims, TokenClaims):
         return f"user:{claims.user_id}"
     return f"client:{request.client.host if request.client else 'unknown'}"
-
-
-CallerKey = Annotated[str, Depends(caller_key)]
 
 
 class RateLimit:
@@ -40,12 +35,12 @@ class RateLimit:
     def __init__(self, policy: str) -> None:
         self.policy = policy
 
-    async def __call__(self, request: Request, response: Response, key: CallerKey) -> None:
+    async def __call__(self, request: Request, response: Response, claims: BearerClaims) -> None:
         """Count this request, unless a more specific limit of the route applies instead."""
         if route_limit(request.scope["route"]) not in (None, self):
             return
         limiter: RateLimiter = request.app.state.rate_limiter
-        verdict = await limiter.hit(limiter.policies[self.policy], key)
+        verdict = await limiter.hit(limiter.policies[self.policy], caller_key(request, claims))
         if not verdict.allowed:
             RATE_LIMITED.labels(self.policy).inc()
             raise RateLimited(
