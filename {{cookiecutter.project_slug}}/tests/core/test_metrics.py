@@ -1,12 +1,15 @@
 """/metrics counts real requests by route template, rate-limit refusals, cache reads and the
 database pool, and is served only to whom may read it."""
 
+import logging
+
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
+from {{ cookiecutter.package_name }}.core import metrics
 from {{ cookiecutter.package_name }}.core.db import SCHEMA_REVISION, Database
 from {{ cookiecutter.package_name }}.settings import Settings
 from tests.conftest import (
@@ -164,3 +167,19 @@ def test_an_empty_token_is_no_token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("METRICS_TOKEN", "")
 
     assert Settings(_env_file=None).metrics_token is None
+
+
+async def test_a_crash_while_scraping_is_a_500_problem(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken() -> bytes:
+        raise OSError("the multiprocess folder is gone")
+
+    monkeypatch.setattr(metrics, "exposition", broken)
+    async with http_client(app) as client:
+        with caplog.at_level(logging.ERROR):
+            response = await client.get("/metrics")
+
+    assert_problem(response, 500, "internal_error")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "unhandled_exception" in caplog.text

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from fastapi import FastAPI
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from httpx import AsyncClient
 from starlette.types import Message
 
@@ -35,6 +35,19 @@ async def test_a_malformed_incoming_request_id_is_replaced(client: AsyncClient, 
 
     assert response.headers["x-request-id"] != bad
     assert len(response.headers["x-request-id"]) == 32
+
+
+async def test_a_response_carries_one_request_id_even_if_it_set_its_own(
+    fresh_app: FastAPI,
+) -> None:
+    async def echo() -> JSONResponse:
+        return JSONResponse({}, headers={"X-Request-ID": "set-by-the-route"})
+
+    fresh_app.add_api_route("/echo", echo)
+    async with http_client(fresh_app) as client:
+        response = await client.get("/echo", headers={"X-Request-ID": "incoming-id-42"})
+
+    assert response.headers.get_list("x-request-id") == ["incoming-id-42"]
 
 
 async def test_errors_carry_the_request_id_too(client: AsyncClient) -> None:

@@ -23,6 +23,7 @@ from {{ cookiecutter.package_name }}.core import logging as service_logging
 from {{ cookiecutter.package_name }}.core import metrics
 from {{ cookiecutter.package_name }}.core.problems import send_problem
 
+_REQUEST_ID_HEADER = b"x-request-id"
 # Accept a caller's id only if it is short and plain, so it is safe to log and echo.
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,128}")
 
@@ -31,14 +32,14 @@ error_logger = structlog.get_logger("{{ cookiecutter.package_name }}.errors")
 
 def _incoming_request_id(scope: Scope) -> str | None:
     for name, value in scope["headers"]:
-        if name == b"x-request-id":
+        if name == _REQUEST_ID_HEADER:
             candidate = value.decode("latin-1")
             return candidate if _VALID_REQUEST_ID.fullmatch(candidate) else None
     return None
 
 
 class RequestMiddleware:
-    """The outermost layer: what the service does around every request, in one layer.
+    """The service's outermost layer: what it does around every request, in one layer.
 
     - An id: a well-formed incoming `X-Request-ID` is kept, otherwise one is made. It is
       echoed on the response and bound to every log event of the request.
@@ -82,25 +83,23 @@ class RequestMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = list(message.get("headers", ()))
+                headers = [
+                    header
+                    for header in message.get("headers", ())
+                    if header[0].lower() != _REQUEST_ID_HEADER
+                ]
                 present = {name.lower() for name, _ in headers}
                 headers += [header for header in self.security_headers if header[0] not in present]
-                headers.append((b"x-request-id", request_id.encode()))
+                headers.append((_REQUEST_ID_HEADER, request_id.encode()))
                 message["headers"] = headers
             await send(message)
 
-        if scope["path"] == metrics.METRICS_PATH:
-            await metrics.serve_metrics(
-                scope,
-                receive,
-                send_with_headers,
-                token=self.metrics_token,
-                open_locally=self.open_locally,
-            )
-            return
-        metrics.IN_FLIGHT.inc()
+        # A scrape is answered here, neither logged nor counted; a crash in it is a 500 too.
+        scrape = scope["path"] == metrics.METRICS_PATH
+        if not scrape:
+            metrics.IN_FLIGHT.inc()
         try:
-            await self.app(scope, receive, send_with_headers)
+            await (self._scrape if scrape else self.app)(scope, receive, send_with_headers)
         except Exception{% if cookiecutter.sentry %} as error{% endif %}:
 {%- if cookiecutter.sentry %}
             sentry_sdk.capture_exception(error)  # a no-op unless SENTRY_DSN is set
@@ -117,8 +116,14 @@ class RequestMiddleware:
                 detail="An unexpected error occurred; it has been logged.",
             )
         finally:
-            metrics.IN_FLIGHT.dec()
-            _observe(scope, status or 500, time.perf_counter() - start)
+            if not scrape:
+                metrics.IN_FLIGHT.dec()
+                _observe(scope, status or 500, time.perf_counter() - start)
+
+    async def _scrape(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await metrics.serve_metrics(
+            scope, receive, send, token=self.metrics_token, open_locally=self.open_locally
+        )
 
 
 def _observe(scope: Scope, status: int, seconds: float) -> None:
