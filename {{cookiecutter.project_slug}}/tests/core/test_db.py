@@ -131,3 +131,24 @@ async def test_a_busy_process_reuses_its_connections_instead_of_opening_new_ones
         await database.dispose()
 
     assert opened == at_once
+
+
+async def test_a_request_never_holds_two_pooled_connections(settings: Settings) -> None:
+    """Authentication reads on a connection of its own and hands it back before the route's
+    unit of work takes one: with a pool of one, writes still go through rather than wait
+    for a connection their own request holds (a 503 after the pool timeout)."""
+    one = settings.model_copy(
+        update={"database_pool_size": 1, "database_max_overflow": 0, "database_pool_timeout": 1}
+    )
+    async with own_app(one) as app, http_client(app) as client:
+        token = (await login(client, SEEDED_ACCOUNTS["user"][0])).json()["access_token"]
+        client.headers["Authorization"] = f"Bearer {token}"
+        created = await client.post("/api/v1/items", json={"name": "Lamp", "price_cents": 1})
+        changed = await client.patch(
+            f"/api/v1/items/{created.json()['id']}", json={"name": "Desk lamp"}
+        )
+        listed = await client.get("/api/v1/items")
+        renamed = await client.patch(ME_URL, json={"full_name": "Ada L."})
+
+    assert (created.status_code, changed.status_code, listed.status_code) == (201, 200, 200)
+    assert renamed.status_code == 200, renamed.text

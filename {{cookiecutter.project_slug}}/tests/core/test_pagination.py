@@ -12,10 +12,13 @@ from {{ cookiecutter.package_name }}.core.pagination import (
 )
 from {{ cookiecutter.package_name }}.items.models import Item
 from {{ cookiecutter.package_name }}.items.schemas import ItemRead
+from {{ cookiecutter.package_name }}.users.models import User
+from {{ cookiecutter.package_name }}.users.schemas import UserRead
 from tests.conftest import Account
 
 CHEAPER_THAN = page_query(
     Item,
+    ItemRead,
     filters=[Item.price_cents < bindparam("price")],
     order_by=[Item.price_cents.desc()],
 )
@@ -40,14 +43,20 @@ async def test_a_page_applies_filters_and_order_and_counts_every_match(
 ) -> None:
     await add_items(user, 5)
 
-    async with database.reading() as connection:
-        page = await read_page(
-            connection, CHEAPER_THAN, ItemRead, PageParams(limit=2, offset=1), {"price": 5}
-        )
+    page = await read_page(
+        database, CHEAPER_THAN, ItemRead, PageParams(limit=2, offset=1), {"price": 5}
+    )
 
     assert [item.name for item in page.items] == ["item-2", "item-1"]
     assert all(isinstance(item, ItemRead) for item in page.items)
     assert (page.total, page.limit, page.offset) == (4, 2, 1)
+
+
+def test_a_page_reads_only_the_columns_its_schema_shows() -> None:
+    users = page_query(User, UserRead)
+
+    assert "password_hash" not in str(users)
+    assert {column.name for column in users.selected_columns[:-1]} == set(UserRead.model_fields)
 
 
 @pytest.mark.parametrize(("added", "offset"), [(0, 0), (3, 7)])
@@ -56,9 +65,8 @@ async def test_a_page_without_rows_still_has_the_total(
 ) -> None:
     await add_items(user, added)
 
-    async with database.reading() as connection:
-        page = await read_page(
-            connection, CHEAPER_THAN, ItemRead, PageParams(limit=5, offset=offset), {"price": 99}
-        )
+    page = await read_page(
+        database, CHEAPER_THAN, ItemRead, PageParams(limit=5, offset=offset), {"price": 99}
+    )
 
     assert (page.items, page.total) == ([], added)

@@ -57,7 +57,8 @@ class Principal:
         return permissions_of(self.user.role)
 
 
-def _session_ended() -> NotAuthenticated:
+def session_ended() -> NotAuthenticated:
+    """The 401 of a token whose session (or account) is gone."""
     return NotAuthenticated("This session has ended.", code="invalid_token")
 
 
@@ -190,7 +191,7 @@ async def refresh(session: AsyncSession, codec: TokenCodec, refresh_token: str) 
         )
     ).scalar_one_or_none()
     if reused_by is None:
-        raise _session_ended()
+        raise session_ended()
     security_log.warning(
         "refresh_reuse_detected", user_id=str(reused_by), session_id=str(claims.session_id)
     )
@@ -236,7 +237,7 @@ async def authenticate(database: Database, claims: TokenClaims) -> Principal:
     caller = {"user_id": claims.user_id, "session_id": claims.session_id, "now": utc_now()}
     row = await database.read(_CALLER, caller)
     if row is None:
-        raise _session_ended()
+        raise session_ended()
     return Principal(user=Caller(**row._mapping), session_id=claims.session_id)
 
 

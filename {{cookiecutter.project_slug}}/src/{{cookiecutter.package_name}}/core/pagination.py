@@ -6,9 +6,10 @@ from typing import Annotated, Any, Generic, TypeVar
 from fastapi import Query
 from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, Select, UnaryExpression, bindparam, func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from {{ cookiecutter.package_name }}.core.db import Database
 from {{ cookiecutter.package_name }}.core.models import Base
+from {{ cookiecutter.package_name }}.core.repository import columns_shown
 from {{ cookiecutter.package_name }}.core.schemas import ResponseSchema
 
 MAX_PAGE_SIZE = 100
@@ -39,19 +40,21 @@ class Page(ResponseSchema, Generic[T]):
 
 def page_query(
     model: type[Base],
+    schema: type[BaseModel],
     *,
     filters: Sequence[ColumnElement[bool]] = (),
     order_by: Sequence[UnaryExpression[Any] | ColumnElement[Any]] = (),
 ) -> Select[Any]:
-    """One page of `model`'s rows matching `filters`, in a stable order, each row with the
-    total of matches beside it (`count(*) OVER ()`): the page and its total in one statement.
+    """One page of `model`'s rows matching `filters`, in a stable order: the columns
+    `schema` shows (`columns_shown`) and beside each row the total of matches
+    (`count(*) OVER ()`), the page and its total in one statement.
 
     `limit` and `offset` are bound when it runs (`read_page`), as are any parameters the
-    filters bind, so a query built once serves every page: building one costs about as
-    much as running it.
+    filters bind, so a query built once serves every page: building one costs about as much
+    as running it.
     """
     return (
-        select(model.__table__, func.count().over())
+        select(*columns_shown(model, schema), func.count().over())
         .where(*filters)
         .order_by(*order_by, *model.__mapper__.primary_key)
         .limit(bindparam("limit"))
@@ -60,25 +63,28 @@ def page_query(
 
 
 async def read_page(
-    connection: AsyncConnection,
+    database: Database,
     query: Select[Any],
     schema: type[SchemaT],
     params: PageParams,
     values: Mapping[str, object] | None = None,
 ) -> Page[SchemaT]:
-    """The page `params` asks of a `page_query`, its rows as `schema` objects.
+    """The page `params` asks of a `page_query`, read outside any unit of work
+    (`Database.reading`), its rows as `schema` objects.
 
-    A page past the end has no row to carry the total, so the first row is read for it.
+    A page past the end has no row to carry the total, so a second statement reads the
+    first row for it.
     """
     bound = {**(values or {}), "limit": params.limit, "offset": params.offset}
-    rows = (await connection.execute(query, bound)).all()
-    if rows or not params.offset:
-        total = rows[0][-1] if rows else 0
-    else:
-        first = (await connection.execute(query, {**bound, "limit": 1, "offset": 0})).first()
-        total = first[-1] if first else 0
+    async with database.reading() as connection:
+        rows = (await connection.execute(query, bound)).all()
+        if rows or not params.offset:
+            total = rows[0][-1] if rows else 0
+        else:
+            first = (await connection.execute(query, {**bound, "limit": 1, "offset": 0})).first()
+            total = first[-1] if first else 0
     return Page(
-        items=[schema.model_validate(row) for row in rows],
+        items=[schema.model_validate(row._asdict()) for row in rows],
         total=total,
         limit=params.limit,
         offset=params.offset,

@@ -3,6 +3,7 @@
 from collections.abc import Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +14,12 @@ from {{ cookiecutter.package_name }}.core.models import Base
 ModelT = TypeVar("ModelT", bound=Base)
 
 Filters = Sequence[ColumnElement[bool]]
+
+
+def columns_shown(model: type[Base], schema: type[BaseModel]) -> list[Any]:
+    """The mapped columns of `model` that `schema` shows, for a read straight into `schema`
+    objects: nothing it leaves out (a password hash, say) is read."""
+    return [getattr(model, name) for name in schema.model_fields]
 
 
 class Repository(Generic[ModelT]):

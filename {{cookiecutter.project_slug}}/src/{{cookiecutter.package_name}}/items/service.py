@@ -1,5 +1,5 @@
-"""Item use cases. Knows nothing of HTTP: takes a session (or, to read a page, the database)
-and schemas, raises domain errors.
+"""Item use cases. Knows nothing of HTTP: takes a session (or, for reads outside a unit of
+work, the database) and schemas, raises domain errors.
 
 Single items are read through the cache (`read_item`); every write to an item invalidates
 its entry.
@@ -21,7 +21,7 @@ from {{ cookiecutter.package_name }}.core.pagination import (
     page_query,
     read_page,
 )
-from {{ cookiecutter.package_name }}.core.repository import Repository
+from {{ cookiecutter.package_name }}.core.repository import Repository, columns_shown
 from {{ cookiecutter.package_name }}.items.messages import ItemCreated
 from {{ cookiecutter.package_name }}.items.models import Item
 from {{ cookiecutter.package_name }}.items.schemas import (
@@ -59,7 +59,7 @@ def _listing(sort: ItemSort, *, by_owner: bool, by_name: bool) -> Select[Any]:
         filters.append(Item.owner_id == bindparam("owner_id", type_=Uuid()))
     if by_name:
         filters.append(Item.name.ilike(bindparam("name_pattern"), escape="\\"))
-    return page_query(Item, filters=filters, order_by=[_ordering(sort)])
+    return page_query(Item, ItemRead, filters=filters, order_by=[_ordering(sort)])
 
 
 def _name_taken(name: str) -> Conflict:
@@ -89,7 +89,9 @@ async def get_item(
     return item
 
 
-_ONE_ITEM = select(Item.__table__).where(Item.id == bindparam("item_id", type_=Uuid()))
+_ONE_ITEM = select(*columns_shown(Item, ItemRead)).where(
+    Item.id == bindparam("item_id", type_=Uuid())
+)
 
 
 async def read_item(
@@ -106,7 +108,7 @@ async def read_item(
         row = await database.read(_ONE_ITEM, {"item_id": item_id})
         if row is None:
             raise _not_found(item_id)
-        return ItemRead.model_validate(row)
+        return ItemRead.model_validate(row._asdict())
 
     item = await cache.get_or_load(_cache_key(item_id), ItemRead, load)
     if owner_id is not None and item.owner_id != owner_id:
@@ -125,8 +127,7 @@ async def list_items(
     """One page of `owner_id`'s items whose name contains `search`, in `sort` order."""
     query = _listing(sort, by_owner=owner_id is not None, by_name=search is not None)
     values = {"owner_id": owner_id, "name_pattern": _containing(search) if search else None}
-    async with database.reading() as connection:
-        return await read_page(connection, query, ItemRead, page, values)
+    return await read_page(database, query, ItemRead, page, values)
 
 
 async def create_item(session: AsyncSession, data: ItemCreate, *, owner_id: uuid.UUID) -> Item:

@@ -33,13 +33,12 @@ async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
     return user
 
 
-_OLDEST_FIRST = page_query(User, order_by=[User.created_at.asc()])
+_OLDEST_FIRST = page_query(User, UserRead, order_by=[User.created_at.asc()])
 
 
 async def list_users(database: Database, page: PageParams) -> Page[UserRead]:
     """One page of users, oldest first."""
-    async with database.reading() as connection:
-        return await read_page(connection, _OLDEST_FIRST, UserRead, page)
+    return await read_page(database, _OLDEST_FIRST, UserRead, page)
 
 
 async def update_self(
@@ -51,7 +50,9 @@ async def update_self(
     current_session: uuid.UUID,
 ) -> User:
     """Change the caller's own name or password; a new password ends their other sessions."""
-    user = await get_user(session, user_id)
+    user = await Repository(session, User).get(user_id)
+    if user is None:  # deleted since authentication read it
+        raise auth_service.session_ended()
     changes: dict[str, object] = {}
     if data.full_name is not None:
         changes["full_name"] = data.full_name
