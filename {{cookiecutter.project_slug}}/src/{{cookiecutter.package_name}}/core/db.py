@@ -1,4 +1,5 @@
-"""The database engine, its connection pool, and the per-request unit of work."""
+"""The database engine, its connection pool, the per-request unit of work, and reads of one
+statement outside it."""
 
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -178,7 +179,7 @@ def _ping_after_idle(engine: AsyncEngine, idle_seconds: float) -> None:
 
 
 class Database:
-    """Owns the engine and hands out sessions; one per application."""
+    """Owns the engine; hands out sessions, and connections for reads; one per application."""
 
     def __init__(self, settings: Settings) -> None:
         self.engine = create_engine(settings)

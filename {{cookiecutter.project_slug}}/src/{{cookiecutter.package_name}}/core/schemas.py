@@ -135,7 +135,9 @@ class RequestSchema(BaseModel):
 
 
 Trimmed = Annotated[str, StringConstraints(strip_whitespace=True)]
-# A trimmed line that must hold something, and a document that says what that means.
+# A trimmed line that must hold something, and a document that says what that means. Its
+# pattern refuses control characters too; `RequestSchema` is what checks them, so outside one
+# (a query or form parameter) add `refuse_control_characters` as `SingleLine` does.
 FilledLine = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1),
@@ -191,6 +193,6 @@ class PatchSchema(RequestSchema):
 
 
 class ResponseSchema(BaseModel):
-    """A response body, built from ORM objects by attribute."""
+    """A response body, built by attribute from ORM objects, or from a row's columns."""
 
     model_config = ConfigDict(from_attributes=True)
