@@ -169,10 +169,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(AllowedHostsMiddleware, allowed_hosts=settings.allowed_hosts)
     if settings.trusted_proxies:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
-    hsts = settings.hsts_max_age_seconds if settings.https_only else None
     app.add_middleware(
         RequestMiddleware,
-        security_headers=security_headers(hsts),
+        security_headers=security_headers(settings),
         metrics_token=settings.metrics_token,
         open_locally=settings.environment in LOCAL_ENVIRONMENTS,
     )

@@ -20,7 +20,7 @@ from fastapi import FastAPI
 
 from {{ cookiecutter.package_name }} import route_policy
 from {{ cookiecutter.package_name }}.core.errors import CATALOGUE, catalogue_markdown
-from {{ cookiecutter.package_name }}.core.protection import SECURITY_HEADERS
+from {{ cookiecutter.package_name }}.core.protection import security_headers
 from {{ cookiecutter.package_name }}.messaging.asyncapi import document_yaml
 from {{ cookiecutter.package_name }}.models import Base
 from {{ cookiecutter.package_name }}.settings import Settings
@@ -59,9 +59,7 @@ def security(app: FastAPI, settings: Settings) -> Section:
     routes = [
         route for route in route_policy.routes(app) if route_policy.path(route).startswith("/api")
     ]
-    headers = [name.decode() for name, _ in SECURITY_HEADERS]
-    if settings.https_only:
-        headers.append("strict-transport-security")
+    headers = [name.decode() for name, _ in security_headers(settings)]
     return {
         "authentication": {
             "covered": sum(route_policy.authenticated(route) for route in routes),

@@ -8,6 +8,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from {{ cookiecutter.package_name }}.core.problems import send_problem
+from {{ cookiecutter.package_name }}.settings import Settings
 
 # Probes come from orchestrators that name the pod's address as the host; they build no URLs.
 HOST_CHECK_EXEMPT_PREFIX = "/health/"
@@ -68,16 +69,16 @@ class AllowedHostsMiddleware:
         )
 
 
-def security_headers(hsts_max_age: int | None) -> tuple[tuple[bytes, bytes], ...]:
+def security_headers(settings: Settings) -> tuple[tuple[bytes, bytes], ...]:
     """What every response carries unless it sets its own (`core.middleware` adds them):
-    the strict API defaults, and HSTS when `hsts_max_age` is given (HTTPS only).
+    the strict API defaults, and HSTS when the service is served over HTTPS only.
 
     A response may set its own `Content-Security-Policy` (the docs pages do) or
     `Cache-Control`.
     """
-    if hsts_max_age is None:
+    if not settings.https_only:
         return SECURITY_HEADERS
-    value = f"max-age={hsts_max_age}; includeSubDomains"
+    value = f"max-age={settings.hsts_max_age_seconds}; includeSubDomains"
     return (*SECURITY_HEADERS, (b"strict-transport-security", value.encode()))
 
 
