@@ -8,7 +8,6 @@ implicit TLS or neither (`SMTP_SECURITY`), and logs in when `SMTP_USERNAME` is s
 from email.message import EmailMessage
 from typing import Protocol
 
-import aiosmtplib
 import structlog
 
 from {{ cookiecutter.package_name }}.settings import Settings
@@ -42,6 +41,9 @@ class SmtpEmail:
 
     async def send(self, message: EmailMessage) -> None:
         """Send `message`; aiosmtplib's errors say why it could not."""
+        # Imported here: a process that never sends by SMTP does not hold it in memory.
+        import aiosmtplib  # noqa: PLC0415
+
         settings = self.settings
         password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
         await aiosmtplib.send(
