@@ -497,6 +497,13 @@ def http_client(app: FastAPI, *, raise_app_exceptions: bool = False, **options: 
     return AsyncClient(transport=transport, base_url="http://testserver", **options)
 
 
+async def printed(capsys: pytest.CaptureFixture[str]) -> str:
+    """What was printed so far, access-log lines included: they are written once the event
+    loop turns, so it is let turn first."""
+    await asyncio.sleep(0)
+    return capsys.readouterr().out
+
+
 @pytest.fixture
 async def clients(app: FastAPI) -> AsyncIterator[AsyncExitStack]:
     """Closes every client a test opened."""

@@ -1,16 +1,24 @@
-"""No log line carries a raw control character, whichever format the logs are in."""
+"""No log line carries a raw control character, whichever format the logs are in, and no
+access-log line is held for good."""
 
+import asyncio
+import functools
+import io
 import json
+import logging
 import unicodedata
 
 import pytest
+import structlog
 from httpx import AsyncClient
 
 from {{ cookiecutter.package_name }}.core.logging import (
+    AccessLog,
     configure_logging,
     escape_unprintable,
 )
 from {{ cookiecutter.package_name }}.settings import Settings
+from tests.conftest import printed
 
 # NUL, an ANSI "erase screen", a forged line and a right-to-left override, percent-encoded.
 HOSTILE_PATH = "/api/v1/items/%00%1b%5b2J%0aforged%e2%80%ae"
@@ -38,7 +46,7 @@ async def test_a_hostile_request_path_is_logged_on_one_line_without_raw_controls
 
     await client.get(HOSTILE_PATH)
 
-    [line] = access_lines(capsys.readouterr().out)
+    [line] = access_lines(await printed(capsys))
     assert unprintable(line) == []
     if log_json:
         assert json.loads(line)["path"] == DECODED
@@ -56,3 +64,21 @@ def test_a_traceback_keeps_its_line_breaks_and_loses_the_rest() -> None:
         "exception": "Traceback:\n  ValueError: \\x1b[31m",
         "n": 1,
     }
+
+
+def test_an_access_line_held_when_its_loop_stopped_goes_out_with_the_next() -> None:
+    stream = io.StringIO()
+    access_log = AccessLog([structlog.processors.JSONRenderer()], logging.INFO, stream)
+    stopped = asyncio.new_event_loop()
+    stopped.call_soon(stopped.stop)
+    stopped.call_soon(functools.partial(access_log.request, path="/first"))
+    stopped.run_forever()  # stops before the turn that would write the line
+    stopped.close()
+
+    async def serve_another() -> None:
+        access_log.request(path="/second")
+
+    asyncio.run(serve_another())
+
+    written = [json.loads(line)["path"] for line in stream.getvalue().splitlines()]
+    assert written == ["/first", "/second"]

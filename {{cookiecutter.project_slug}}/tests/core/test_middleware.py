@@ -1,5 +1,6 @@
 """Request ids and the access log."""
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -12,7 +13,7 @@ from starlette.types import Message
 
 from {{ cookiecutter.package_name }}.core.logging import configure_logging
 from {{ cookiecutter.package_name }}.settings import Settings
-from tests.conftest import http_client
+from tests.conftest import http_client, printed
 
 
 async def test_a_request_id_is_generated_and_echoed(client: AsyncClient) -> None:
@@ -65,7 +66,7 @@ async def test_the_access_log_has_route_status_duration_and_no_query(
 
     response = await client.get("/api/v1/items/6f1c2a7e-0b9d-4c3f-8a5e-2d1b0c9f8e7d?token=hunter2")
 
-    output = capsys.readouterr().out
+    output = await printed(capsys)
     [event] = [json.loads(line) for line in output.splitlines() if '"event": "request"' in line]
     assert event["method"] == "GET"
     assert event["route"] == "/api/v1/items/{item_id}"
@@ -78,6 +79,42 @@ async def test_the_access_log_has_route_status_duration_and_no_query(
     assert "hunter2" not in output
 
 
+async def test_access_log_lines_wait_for_the_loop_and_keep_their_requests_context(
+    fresh_app: FastAPI, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging(settings.model_copy(update={"log_level": "INFO"}))
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def held() -> dict[str, str]:
+        entered.set()
+        await release.wait()
+        return {}
+
+    fresh_app.add_api_route("/held", held)
+    async with http_client(fresh_app) as client:
+        slow = asyncio.create_task(client.get("/held", headers={"X-Request-ID": "served-slowly"}))
+        await entered.wait()
+        await client.get("/health/live", headers={"X-Request-ID": "answered-meanwhile"})
+        before_the_loop_turns = capsys.readouterr().out
+        after_one_turn = await printed(capsys)
+        release.set()
+        await slow
+        last = await printed(capsys)
+
+    def logged(output: str) -> list[str]:
+        return [
+            json.loads(line)["request_id"]
+            for line in output.splitlines()
+            if '"event": "request"' in line
+        ]
+
+    assert (logged(before_the_loop_turns), logged(after_one_turn), logged(last)) == (
+        [],
+        ["answered-meanwhile"],
+        ["served-slowly"],
+    )
+
+
 async def test_the_access_log_follows_the_log_level(
     client: AsyncClient, settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -85,7 +122,7 @@ async def test_the_access_log_follows_the_log_level(
 
     await client.get("/health/live")
 
-    assert '"event": "request"' not in capsys.readouterr().out
+    assert '"event": "request"' not in await printed(capsys)
 
 
 def test_logs_render_as_one_json_object_per_line(

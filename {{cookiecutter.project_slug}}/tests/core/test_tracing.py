@@ -18,7 +18,7 @@ from {{ cookiecutter.package_name }}.core.tracing import (
     tracer_provider,
 )
 from {{ cookiecutter.package_name }}.settings import Settings
-from tests.conftest import ME_URL, Account, http_client
+from tests.conftest import ME_URL, Account, http_client, printed
 
 _EXPORTER = InMemorySpanExporter()
 
@@ -96,7 +96,7 @@ async def test_log_lines_carry_the_trace_and_span_ids(
 
     [event] = [
         json.loads(line)
-        for line in capsys.readouterr().out.splitlines()
+        for line in (await printed(capsys)).splitlines()
         if '"event": "request"' in line
     ]
     [request] = [span for span in spans.get_finished_spans() if span.kind == SpanKind.SERVER]

@@ -131,8 +131,7 @@ def _observe(scope: Scope, status: int, seconds: float) -> None:
     method = scope["method"]
     # The template as the API document writes it: `{user_id}`, not `{user_id:uuid}`.
     route = getattr(scope.get("route"), "path_format", None)
-    service_logging.access_log.info(
-        "request",
+    service_logging.access_log.request(
         method=method,
         route=route,
         path=scope["path"],
