@@ -11,12 +11,14 @@ Run inside a baked service's environment, with that service's package importable
   cross-cutting stack: no middleware (so no access log), no rate limits, and authentication
   replaced by a loader of the caller named by `BENCH_ACCESS_TOKEN`, decoded once at start,
   which runs the same one statement as authentication (user and live session).
-- `statement`: that one statement alone, with no service around it, for the caller named by
-  `BENCH_ACCESS_TOKEN`: `GET /service` runs it as authentication does, through the service's
-  own database layer, and returns the user as `UserRead`;
-  `GET /driver` sends the same SQL with the same parameters straight to the driver (asyncpg
-  or aiosqlite) and returns the row. They show what the database layer costs `users/me`,
-  and what the driver alone would.
+- `statement`: the statements of two routes alone, with no service around them, for the
+  caller named by `BENCH_ACCESS_TOKEN`. `GET /service` runs `users/me`'s one statement as
+  authentication does, through the service's own database layer, and returns the user as
+  `UserRead`; `GET /page/service` reads the caller's first page of 20 items as
+  `items?limit=20` does (`items.service.list_items`) and returns it as the route does.
+  `GET /driver` and `GET /page/driver` send the same SQL with the same parameters straight
+  to the driver (asyncpg or aiosqlite) and return the rows. They show what the database
+  layer costs each route, and what the driver alone would.
 
 Both run under `serve`'s own uvicorn options. The replacements are made before the routers
 are imported, not through `app.dependency_overrides`: with any override present, FastAPI
@@ -25,6 +27,7 @@ rebuilds every dependency of every request, which would slow the baseline itself
 
 # No `from __future__ import annotations`: FastAPI reads `known_caller`'s annotation, which
 # names a module imported at run time.
+import functools
 import importlib
 import os
 import sys
@@ -78,50 +81,67 @@ def stackless_app(package: str) -> Any:
 
 
 def statement_app(package: str) -> Any:
-    """The caller's statement through the service's database layer, and on the driver."""
+    """Two routes' statements through the service's database layer, and on the driver."""
     fastapi = importlib.import_module("fastapi")
     sqlalchemy = importlib.import_module("sqlalchemy")
     service = importlib.import_module(f"{package}.auth.service")
     tokens = importlib.import_module(f"{package}.auth.tokens")
+    items = importlib.import_module(f"{package}.items.service")
+    item_schemas = importlib.import_module(f"{package}.items.schemas")
+    pagination = importlib.import_module(f"{package}.core.pagination")
     user_read = importlib.import_module(f"{package}.users.schemas").UserRead
     settings = importlib.import_module(f"{package}.settings").get_settings()
     database = importlib.import_module(f"{package}.core.db").Database(settings)
     claims = tokens.TokenCodec(settings).verify(
         os.environ["BENCH_ACCESS_TOKEN"], tokens.TokenType.ACCESS
     )
-    fetch: list[Callable[[], Awaitable[Any]]] = []
+    page_type = pagination.Page[item_schemas.ItemRead]
+    first_page = pagination.PageParams(limit=20)
+    drivers: dict[str, Callable[[], Awaitable[list[Any]]]] = {}  # filled at startup
 
     async def caller() -> Any:
         return (await service.authenticate(database, claims)).user
 
-    @asynccontextmanager
-    async def lifespan(_: Any) -> AsyncIterator[None]:
-        sent: list[tuple[str, Any]] = []  # the SQL and parameters the driver receives
+    async def page() -> Any:
+        return await items.list_items(
+            database,
+            first_page,
+            owner_id=claims.user_id,
+            search=None,
+            sort=item_schemas.ItemSort.CREATED_DESC,
+        )
+
+    drivers_named = {"": caller, "page/": page}  # each route's path prefix, and what it runs
+
+    async def sent_by(call: Callable[[], Awaitable[Any]]) -> tuple[str, Any]:
+        """The SQL and parameters the driver receives when `call` runs."""
+        sent: list[tuple[str, Any]] = []
 
         def note(*args: Any) -> None:
             sent.append((args[2], args[3]))
 
         engine = database.engine.sync_engine
         sqlalchemy.event.listen(engine, "before_cursor_execute", note)
-        await caller()
+        await call()
         sqlalchemy.event.remove(engine, "before_cursor_execute", note)
-        sql, parameters = sent[-1]
+        return sent[-1]
+
+    @asynccontextmanager
+    async def lifespan(_: Any) -> AsyncIterator[None]:
+        statements = {prefix: await sent_by(call) for prefix, call in drivers_named.items()}
         url = sqlalchemy.make_url(settings.database_url)
         if url.get_driver_name() == "asyncpg":
             dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
             pool = await importlib.import_module("asyncpg").create_pool(
                 dsn, max_size=settings.database_pool_size
             )
-            fetch.append(lambda: pool.fetchrow(sql, *parameters))
+            for prefix, (sql, parameters) in statements.items():
+                drivers[prefix] = functools.partial(pool.fetch, sql, *parameters)
             close = pool.close
         else:
             connection = await importlib.import_module("aiosqlite").connect(url.database)
-
-            async def one_row() -> Any:
-                async with connection.execute(sql, parameters) as cursor:
-                    return await cursor.fetchone()
-
-            fetch.append(one_row)
+            for prefix, (sql, parameters) in statements.items():
+                drivers[prefix] = functools.partial(connection.execute_fetchall, sql, parameters)
             close = connection.close
         yield
         await close()
@@ -132,11 +152,16 @@ def statement_app(package: str) -> Any:
     async def service_route() -> Any:
         return user_read.model_validate(await caller())
 
-    async def driver_route() -> list[str]:
-        return [str(value) for value in await fetch[0]()]
+    def driver_route(prefix: str) -> Callable[[], Awaitable[list[list[str]]]]:
+        async def rows() -> list[list[str]]:
+            return [[str(value) for value in row] for row in await drivers[prefix]()]
+
+        return rows
 
     app.add_api_route("/service", service_route, methods=["GET"], response_model=user_read)
-    app.add_api_route("/driver", driver_route, methods=["GET"])
+    app.add_api_route("/page/service", page, methods=["GET"], response_model=page_type)
+    for prefix in drivers_named:
+        app.add_api_route(f"/{prefix}driver", driver_route(prefix), methods=["GET"])
     return app
 
 
