@@ -15,6 +15,7 @@ async def test_live_is_200(client: AsyncClient) -> None:
     response = await client.get("/health/live")
 
     assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
     assert response.json() == {"status": "ok"}
 
 
