@@ -19,6 +19,7 @@ import platform
 import re
 import shutil
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -30,7 +31,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,6 +49,8 @@ PACKAGE = "my_service"
 ACCOUNT = {"email": "bench@example.com", "password": "correct-horse-battery", "full_name": "B"}
 ITEM = {"name": "lamp", "price_cents": 1999, "quantity": 1}
 SEEDED_ITEMS = 40
+SEEDED_NAME = "seeded"  # the seeded items' names start with it; `POST items`' never do
+DELETE_CREATED_ITEMS = "DELETE FROM items WHERE name NOT LIKE 'seeded %'"
 UNLIMITED = "1000000000/minute"
 OK = 200
 TIMEOUT_SECONDS = 10
@@ -412,6 +415,26 @@ def database_for(option_set: str, work: Path) -> Iterator[str]:
         run([*psql, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'], TEMPLATE)
 
 
+def forget_created_items(database_url: str, *, after: Route) -> None:
+    """After `POST items`, delete the items it created, so that every run reads the seeded
+    ones alone.
+
+    Left in place, they would pile up run after run (the stack-off baseline shares the
+    database), and each `items?limit=20` would count a larger collection than the one before:
+    a later run, or the baseline measured after the service, would be slower for that alone.
+    """
+    if (after.method, after.path) != ("POST", "/api/v1/items"):
+        return
+    if database_url.startswith("sqlite"):
+        with closing(sqlite3.connect(database_url.split(":///", 1)[1])) as connection:
+            connection.execute(DELETE_CREATED_ITEMS)
+            connection.commit()
+        return
+    database = database_url.rsplit("/", 1)[1]
+    psql = ["psql", "-X", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", database]
+    run([*psql, "-c", DELETE_CREATED_ITEMS], TEMPLATE)
+
+
 def forget_redis_keys(project: Path, prefix: str) -> None:
     """Delete the keys a service left under `prefix`, with its own Redis client."""
     script = (
@@ -433,7 +456,7 @@ def seed(base: str) -> tuple[str, str]:
     token: str = json.loads(body)["access_token"]
     item = ""
     for n in range(SEEDED_ITEMS):
-        item_body = json.dumps({**ITEM, "name": f"seeded {n}"})
+        item_body = json.dumps({**ITEM, "name": f"{SEEDED_NAME} {n}"})
         _, created = request("POST", f"{base}/api/v1/items", item_body, "application/json", token)
         if "id" not in json.loads(created):
             raise RuntimeError(f"creating an item failed: {created}")
@@ -466,7 +489,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch, ExitStack() as stack:
         work = Path(scratch)
-        targets: dict[str, tuple[Served, str, str, list[Route]]] = {}
+        # Each server the rounds load: the caller's token and item, its routes, its database.
+        targets: dict[str, tuple[Served, str, str, list[Route], str]] = {}
         for option_set in OPTION_SETS:
             project, to_green, summary = bake(option_set, work)
             database_url = stack.enter_context(database_for(option_set, work))
@@ -509,9 +533,21 @@ def main(argv: list[str] | None = None) -> int:
                 "start_to_first_200_seconds": round(service.start_seconds, 2),
                 "idle_rss_mib": round(rss_mib(service.process.pid), 1),
             }
-            targets[option_set] = (service, token, item, ROUTES)
-            targets[f"{option_set} stackless"] = (baselines["stackless"], token, item, ROUTES)
-            targets[f"{option_set} statement"] = (baselines["statement"], "", "", STATEMENT_ROUTES)
+            targets[option_set] = (service, token, item, ROUTES, database_url)
+            targets[f"{option_set} stackless"] = (
+                baselines["stackless"],
+                token,
+                item,
+                ROUTES,
+                database_url,
+            )
+            targets[f"{option_set} statement"] = (
+                baselines["statement"],
+                "",
+                "",
+                STATEMENT_ROUTES,
+                database_url,
+            )
         sqlite_project = work / "sqlite" / "my-service"
         bare_env = service_environment(sqlite_project, "sqlite+aiosqlite:///unused.db", "bench:")
         bare = stack.enter_context(
@@ -535,7 +571,7 @@ def main(argv: list[str] | None = None) -> int:
                     wrk(bare.base, BARE, "", "", seconds=args.seconds, connections=args.connections)
                 )
             )
-            for name, (served, token, item, routes) in targets.items():
+            for name, (served, token, item, routes, database_url) in targets.items():
                 for route in routes:
                     load = wrk(
                         served.base,
@@ -546,9 +582,10 @@ def main(argv: list[str] | None = None) -> int:
                         connections=args.connections,
                     )
                     report.loads.setdefault(f"{name} {route.name}", []).append(asdict(load))
+                    forget_created_items(database_url, after=route)
         # After the rounds, so that memory is measured on a warm process.
         for option_set in OPTION_SETS:
-            served, token, item, _ = targets[option_set]
+            served, token, item, _, _ = targets[option_set]
             figures, pressure = under_pressure(
                 served,
                 token,

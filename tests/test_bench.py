@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import sqlite3
 import sys
+from contextlib import closing
 from pathlib import Path
 
+from bench.run import ROUTES, SEEDED_NAME, forget_created_items
 from tests.conftest import TEMPLATE, require_tool, run
 
 
@@ -44,3 +47,26 @@ def test_a_quick_run_measures_every_route_of_every_target_without_errors(tmp_pat
         row = rf"^\| postgresql-redis \| `{re.escape(route)}` \| 0\.\d+ \| 0\.\d+ \| 0\.\d+ \|$"
         assert re.search(row, output, re.M), route
     assert leftovers.split() == [], "the harness left keys in Redis"
+
+
+def test_what_post_items_created_is_deleted_after_it_and_only_then(tmp_path: Path) -> None:
+    database = tmp_path / "service.db"
+    with closing(sqlite3.connect(database)) as connection:
+        connection.execute("CREATE TABLE items (name TEXT)")
+        connection.executemany(
+            "INSERT INTO items VALUES (?)", [(f"{SEEDED_NAME} 0",), ("item 1f2e3d4c-RUN-7",)]
+        )
+        connection.commit()
+    [post_items] = [route for route in ROUTES if route.name == "POST items"]
+
+    def names() -> list[str]:
+        with closing(sqlite3.connect(database)) as connection:
+            return [name for (name,) in connection.execute("SELECT name FROM items ORDER BY 1")]
+
+    for route in ROUTES:
+        if route is not post_items:
+            forget_created_items(f"sqlite+aiosqlite:///{database}", after=route)
+    kept = names()
+    forget_created_items(f"sqlite+aiosqlite:///{database}", after=post_items)
+
+    assert (kept, names()) == (["item 1f2e3d4c-RUN-7", f"{SEEDED_NAME} 0"], [f"{SEEDED_NAME} 0"])
