@@ -62,7 +62,10 @@ class AccessLog:
     requests answered in one turn of the loop have their lines rendered in a row and written
     at once. On `/health/live` under load that measured 17% more requests a second than
     rendering and writing each line as its request ended. Each line is rendered in the
-    context of its request, so it carries what the request bound (its id, the user).
+    context of its request, so it carries what the request bound (its id, the user); its
+    timestamp is taken as it is rendered, in the same turn of the loop.
+
+    Used from the event loop's thread alone, as every request is.
     """
 
     def __init__(self, renderers: list[Processor], level: int, stream: TextIO) -> None:
@@ -96,7 +99,7 @@ class AccessLog:
             return
         self._held.append((contextvars.copy_context(), fields))
         loop = asyncio.get_running_loop()
-        if self._flush_on is not loop:  # none due, or due on a loop that has since closed
+        if self._flush_on is not loop:  # none due, or due on a loop that stopped first
             self._flush_on = loop
             loop.call_soon(self.flush)
 
@@ -106,10 +109,11 @@ class AccessLog:
         held, self._held = self._held, []
         for context, fields in held:
             context.run(self._logger.info, "request", **fields)
-        if self._rendered:
-            self._stream.write("".join(self._rendered))
+        # Taken before writing, so that lines a failed write lost are not written again later.
+        lines, self._rendered = self._rendered, []
+        if lines:
+            self._stream.write("".join(lines))
             self._stream.flush()
-            self._rendered.clear()
 
     def info(self, line: str) -> None:
         """Take a rendered line: structlog's output end."""
