@@ -50,7 +50,7 @@ ACCOUNT = {"email": "bench@example.com", "password": "correct-horse-battery", "f
 ITEM = {"name": "lamp", "price_cents": 1999, "quantity": 1}
 SEEDED_ITEMS = 40
 SEEDED_NAME = "seeded"  # the seeded items' names start with it; `POST items`' never do
-DELETE_CREATED_ITEMS = "DELETE FROM items WHERE name NOT LIKE 'seeded %'"
+DELETE_CREATED_ITEMS = f"DELETE FROM items WHERE name NOT LIKE '{SEEDED_NAME} %'"  # noqa: S608
 UNLIMITED = "1000000000/minute"
 OK = 200
 TIMEOUT_SECONDS = 10
@@ -394,7 +394,8 @@ def service_environment(project: Path, database_url: str, prefix: str) -> dict[s
             if (project / "src" / PACKAGE / "core" / "redis.py").exists()
             else {}
         ),
-        "PYTHONPATH": f"{TEMPLATE}{os.pathsep}{project / 'src'}",
+        # The harness's own modules (bench.baselines); the service comes from its install.
+        "PYTHONPATH": str(TEMPLATE),
     }
     env |= {f"RATE_LIMIT_{name}": UNLIMITED for name in RATE_LIMITS}
     return env
@@ -432,7 +433,8 @@ def forget_created_items(database_url: str, *, after: Route) -> None:
         return
     database = database_url.rsplit("/", 1)[1]
     psql = ["psql", "-X", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", database]
-    run([*psql, "-c", DELETE_CREATED_ITEMS], TEMPLATE)
+    # Vacuumed at once, so that no run reads past dead rows or meets autovacuum at work.
+    run([*psql, "-c", DELETE_CREATED_ITEMS, "-c", "VACUUM (ANALYZE) items"], TEMPLATE)
 
 
 def forget_redis_keys(project: Path, prefix: str) -> None:
