@@ -375,6 +375,7 @@ class SwitchingDatabase(Database):
         self.named = self.current = str(make_url(settings.database_url).database)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "do_connect", self._open_file)
+            event.listen(self.reader, "do_connect", self._open_file)
 
     def _open_file(
         self,

@@ -1,7 +1,8 @@
 """A database that cannot serve now answers 503 with `Retry-After`; a bug still answers 500."""
 
 import sqlite3
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, ProgrammingError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from {{ cookiecutter.package_name }}.core.db import SessionDep
+from {{ cookiecutter.package_name }}.core.db import Database, SessionDep
 from {{ cookiecutter.package_name }}.core.unavailable import is_unavailable
 from {{ cookiecutter.package_name }}.settings import Settings
 from tests.conftest import (
@@ -43,10 +44,21 @@ def settings(test_database: DatabaseForTest) -> Settings:
     )
 
 
+@asynccontextmanager
+async def holding_every_connection(database: Database) -> AsyncIterator[None]:
+    """Holds each pool's only connection: the sessions' and, on SQLite, the reads' own."""
+    async with database.engine.connect():
+        if database.reader_threads is None:  # reads share the sessions' pool
+            yield
+            return
+        with database.reader.connect():
+            yield
+
+
 async def test_an_exhausted_pool_is_503_until_a_connection_is_free(
     app: FastAPI, client: AsyncClient
 ) -> None:
-    async with app.state.database.engine.connect():  # the only connection
+    async with holding_every_connection(app.state.database):
         exhausted = await client.get(ME_URL)
         not_ready = await client.get("/health/ready")
 

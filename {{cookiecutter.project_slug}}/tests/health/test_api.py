@@ -6,6 +6,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from {{ cookiecutter.package_name }}.application import create_app
+from {{ cookiecutter.package_name }}.core.db import SCHEMA_REVISION
 from {{ cookiecutter.package_name }}.settings import Settings
 from tests.conftest import http_client, missing_database, own_app
 from tests.problem_assertions import assert_problem
@@ -47,9 +48,13 @@ async def test_ready_is_503_when_the_schema_has_no_alembic_revision(
     assert_problem(response, 503, "database_unavailable")
 
 
-async def test_shutdown_closes_the_pool(settings: Settings) -> None:
+async def test_shutdown_closes_the_pools(settings: Settings) -> None:
     app = create_app(settings)
+    database = app.state.database
     async with app.router.lifespan_context(app):
-        await app.state.database.ping()
+        await database.ping()
+        await database.read(SCHEMA_REVISION, {})
+        pooled = [database.engine.pool.checkedin(), database.reader.pool.checkedin()]
 
-    assert app.state.database.engine.pool.checkedout() == 0
+    assert min(pooled) == 1
+    assert [database.engine.pool.checkedin(), database.reader.pool.checkedin()] == [0, 0]

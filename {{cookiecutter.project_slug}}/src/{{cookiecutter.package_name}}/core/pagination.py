@@ -5,7 +5,16 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Select, UnaryExpression, bindparam, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    Select,
+    UnaryExpression,
+    bindparam,
+    func,
+    select,
+)
 
 from {{ cookiecutter.package_name }}.core.db import Database
 from {{ cookiecutter.package_name }}.core.models import Base
@@ -70,22 +79,26 @@ async def read_page(
     values: Mapping[str, object] | None = None,
 ) -> Page[SchemaT]:
     """The page `params` asks of a `page_query`, read outside any unit of work
-    (`Database.reading`), its rows as `schema` objects.
-
-    A page past the end has no row to carry the total, so a second statement reads the
-    first row for it.
-    """
+    (`Database.run_read`), its rows as `schema` objects."""
     bound = {**(values or {}), "limit": params.limit, "offset": params.offset}
-    async with database.reading() as connection:
-        rows = (await connection.execute(query, bound)).all()
-        if rows or not params.offset:
-            total = rows[0][-1] if rows else 0
-        else:
-            first = (await connection.execute(query, {**bound, "limit": 1, "offset": 0})).first()
-            total = first[-1] if first else 0
+    rows, total = await database.run_read(
+        lambda connection: _rows_and_total(connection, query, bound)
+    )
     return Page(
         items=[schema.model_validate(row._asdict()) for row in rows],
         total=total,
         limit=params.limit,
         offset=params.offset,
     )
+
+
+def _rows_and_total(
+    connection: Connection, query: Select[Any], bound: dict[str, object]
+) -> tuple[Sequence[Row[Any]], int]:
+    """A page's rows and the total of matches. A page past the end has no row to carry the
+    total, so a second statement reads the first row for it."""
+    rows = connection.execute(query, bound).all()
+    if rows or not bound["offset"]:
+        return rows, rows[0][-1] if rows else 0
+    first = connection.execute(query, {**bound, "limit": 1, "offset": 0}).first()
+    return rows, first[-1] if first else 0
