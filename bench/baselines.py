@@ -120,7 +120,7 @@ def statement_app(package: str) -> Any:
         def note(*args: Any) -> None:
             sent.append((args[2], args[3]))
 
-        engine = database.engine.sync_engine
+        engine = database.reader  # the engine reads run on
         sqlalchemy.event.listen(engine, "before_cursor_execute", note)
         await call()
         sqlalchemy.event.remove(engine, "before_cursor_execute", note)
