@@ -1,12 +1,14 @@
 """The application factory: wiring only. ASGI servers load `main.app`, built from it."""
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from {{ cookiecutter.package_name }} import route_policy
 from {{ cookiecutter.package_name }}.api import api_router
 from {{ cookiecutter.package_name }}.auth.lockout import LoginLockout
 from {{ cookiecutter.package_name }}.auth.passwords import PasswordHasher
@@ -137,7 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     bind_settings(app, settings)
 
     install_problem_handlers(app)
-    install_openapi(app)
+    install_openapi(app, functools.partial(route_policy.declare_security, app))
     if settings.show_docs:
         install_docs(app)
     app.include_router(health_router)

@@ -16,7 +16,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 
 from {{ cookiecutter.package_name }}.api import PUBLIC_ROUTERS
-from {{ cookiecutter.package_name }}.auth.dependencies import current_principal, require
+from {{ cookiecutter.package_name }}.auth.dependencies import bearer_token, current_principal, require
 from {{ cookiecutter.package_name }}.auth.limits import RateLimit
 
 # Routes outside the versioned API, and outside its rate limits: probes, which orchestrators
@@ -69,6 +69,19 @@ def required_permissions(route: Route) -> list[str]:
 def authenticated(route: Route) -> bool:
     """Whether a route needs a valid access token."""
     return current_principal in calls(route.dependant)
+
+
+def declare_security(app: FastAPI, schema: Document) -> None:
+    """Declare the bearer token's password flow in `schema`, and ask for it on every
+    operation whose route authenticates its caller: Swagger UI's "Authorize" signs in with
+    it and sends the token."""
+    scheme = bearer_token.scheme_name
+    declared = bearer_token.model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    schema.setdefault("components", {}).setdefault("securitySchemes", {})[scheme] = declared
+    for route in routes(app):
+        if authenticated(route):
+            for method in route.methods or ():
+                schema["paths"][path(route)][method.lower()]["security"] = [{scheme: []}]
 
 
 def rate_limit(route: Route) -> str | None:

@@ -1,5 +1,6 @@
 """Error responses in the OpenAPI document, declared once and reused by every route."""
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
@@ -66,8 +67,9 @@ def _serve_problems_as_problem_json(schema: dict[str, Any]) -> None:
                     content.setdefault(PROBLEM_MEDIA_TYPE, {})["schema"] = json_schema
 
 
-def install_openapi(app: FastAPI) -> None:
-    """Build the document once, with every error response served as problem+json."""
+def install_openapi(app: FastAPI, *amendments: Callable[[dict[str, Any]], None]) -> None:
+    """Build the document once, with every error response served as problem+json, and
+    `amendments` applied to it in turn."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -80,6 +82,8 @@ def install_openapi(app: FastAPI) -> None:
                 servers=app.servers,
             )
             _serve_problems_as_problem_json(schema)
+            for amend in amendments:
+                amend(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
