@@ -1,15 +1,23 @@
-"""Rate limits when their counts cannot be reached: through uncounted, or 503 when configured."""
+"""Rate limits when their counts cannot be reached: through uncounted, or 503 when configured;
+and the moving window counted in this process."""
 
+import time
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
+from limits import parse
 from limits.aio.storage import MemoryStorage
 from limits.errors import StorageError
 
 from {{ cookiecutter.package_name }}.core.errors import ServiceUnavailable
-from {{ cookiecutter.package_name }}.core.ratelimit import LimitsWindow, RateLimiter
+from {{ cookiecutter.package_name }}.core.ratelimit import (
+    LimitsWindow,
+    MemoryWindow,
+    RateLimiter,
+    Usage,
+)
 from {{ cookiecutter.package_name }}.settings import Settings
 from tests.conftest import ME_URL, logged_events
 from tests.problem_assertions import assert_problem
@@ -78,3 +86,46 @@ async def test_an_api_request_answers_either_way(
     else:
         assert_problem(response, 503, "rate_limit_unavailable")
         assert response.headers["retry-after"]
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The wall clock the windows read, at 1000.0; set [0] to move it."""
+    now = [1000.0]
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    return now
+
+
+async def test_the_memory_window_lets_the_limit_through_until_the_oldest_leaves(
+    clock: list[float],
+) -> None:
+    window = MemoryWindow()
+    limit = parse("3/minute")
+
+    async def at(seconds: float, *, hit: bool = True) -> Usage:
+        clock[0] = 1000.0 + seconds
+        return await window.count(limit, "default", "caller", hit=hit)
+
+    assert await at(0) == Usage(allowed=True, remaining=2, reset_seconds=60)
+    assert await at(10) == Usage(allowed=True, remaining=1, reset_seconds=50)
+    assert await at(20) == Usage(allowed=True, remaining=0, reset_seconds=40)
+    assert await at(30) == Usage(allowed=False, remaining=0, reset_seconds=30)
+    assert await at(59, hit=False) == Usage(allowed=False, remaining=0, reset_seconds=1)
+    assert await at(60) == Usage(allowed=False, remaining=0, reset_seconds=0)  # still inside
+    assert await at(60.5) == Usage(allowed=True, remaining=0, reset_seconds=10)
+    assert (await window.count(limit, "default", "another caller", hit=True)).remaining == 2
+
+
+async def test_the_memory_window_forgets_callers_gone_quiet_once_a_sweep_is_due(
+    clock: list[float],
+) -> None:
+    window = MemoryWindow()
+    minute, hour = parse("5/minute"), parse("5/hour")
+    await window.count(minute, "default", "quiet", hit=True)
+    await window.count(hour, "login", "quiet", hit=True)
+
+    clock[0] += MemoryWindow.SWEEP_SECONDS + 1
+    await window.count(minute, "default", "busy", hit=True)
+
+    assert len(window) == 2  # the hour's window still holds its request
+    assert (await window.count(hour, "login", "quiet", hit=False)).remaining == 4

@@ -1,14 +1,16 @@
 """Rate limits: named policies whose values come from settings, counted in shared storage.
 
 Counted in a moving window, so a limit of N lets exactly N requests through in any window.
-The window comes from `core.stores`: in this process, the `limits` library's (`LimitsWindow`),
-or in a Redis that makes replicas count together (`core/redis.py`, one round trip a request).
+The window comes from `core.stores`: in this process's memory (`MemoryWindow`), in another
+storage the `limits` library reaches (`LimitsWindow`), or in a Redis that makes replicas
+count together (`core/redis.py`, one round trip a request).
 When it cannot be reached, a request goes through uncounted with a warning, or gets 503
 with RATE_LIMIT_FAIL_OPEN=false.
 """
 
 import math
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -104,6 +106,63 @@ class LimitsWindow:
     async def clear(self, limit: RateLimitItem, name: str, key: str) -> None:
         """Forget what `key` has used of the limit."""
         await self._strategy.clear(limit, name, key)
+
+    async def reset(self) -> None:
+        """Forget every count."""
+        await self._strategy.storage.reset()
+
+
+class MemoryWindow:
+    """A moving window in this process's memory, counted as `core/redis.py` counts in Redis:
+    for each policy, caller and limit, the times of the requests let through, oldest first.
+
+    Times that left the window are dropped when the caller's next request reads it, and
+    windows with none left are forgotten in one sweep every `SWEEP_SECONDS`, so memory holds
+    at most a limit's worth of times for each recent caller. It needs no task and no thread:
+    the `limits` library's memory storage hands a search to a thread for every key it holds,
+    each time a request finds its previous clean-up done.
+    """
+
+    SWEEP_SECONDS = 60.0
+
+    def __init__(self) -> None:
+        self._windows: dict[tuple[str, str, int, int], deque[float]] = {}
+        self._next_sweep = time.time() + self.SWEEP_SECONDS
+
+    def __len__(self) -> int:
+        """How many windows are held: one for each policy, caller and limit seen lately."""
+        return len(self._windows)
+
+    async def count(self, limit: RateLimitItem, name: str, key: str, *, hit: bool) -> Usage:
+        """Count one request by `key` when `hit` and it fits, and report the window."""
+        now, expiry = time.time(), limit.get_expiry()  # the wall clock, as in Redis
+        times = self._windows.setdefault((name, key, limit.amount, expiry), deque())
+        while times and times[0] < now - expiry:
+            times.popleft()
+        allowed = len(times) < limit.amount
+        if allowed and hit:
+            times.append(now)
+        if now >= self._next_sweep:
+            self._sweep(now)
+        reset = math.ceil(times[0] + expiry - now) if times else 0
+        return Usage(allowed, limit.amount - len(times), max(0, reset))
+
+    def _sweep(self, now: float) -> None:
+        """Forget every window whose latest request has left it."""
+        self._next_sweep = now + self.SWEEP_SECONDS
+        idle = [
+            slot for slot, times in self._windows.items() if not times or times[-1] < now - slot[3]
+        ]
+        for slot in idle:
+            del self._windows[slot]
+
+    async def clear(self, limit: RateLimitItem, name: str, key: str) -> None:
+        """Forget what `key` has used of the limit."""
+        self._windows.pop((name, key, limit.amount, limit.get_expiry()), None)
+
+    async def reset(self) -> None:
+        """Forget every count."""
+        self._windows.clear()
 
 
 class RateLimiter:

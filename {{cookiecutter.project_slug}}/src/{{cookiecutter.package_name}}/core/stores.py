@@ -3,7 +3,7 @@
 Settings choose, the code stays the same: with REDIS_URL set, both live in that Redis and
 every replica sees the same (`core/redis.py`, in services baked with the Redis option);
 without it, they live in this process: counts in RATE_LIMIT_STORAGE_URI (memory:// unless
-set) and cache entries in a bounded in-process map.
+set: this process's memory) and cache entries in a bounded in-process map.
 """
 
 import importlib
@@ -13,10 +13,11 @@ from limits.aio.storage import Storage
 from limits.storage import storage_from_string
 
 from {{ cookiecutter.package_name }}.core.cache import CacheBackend, MemoryCacheBackend
-from {{ cookiecutter.package_name }}.core.ratelimit import LimitsWindow, Window
+from {{ cookiecutter.package_name }}.core.ratelimit import LimitsWindow, MemoryWindow, Window
 from {{ cookiecutter.package_name }}.settings import Settings
 
 REDIS_MODULE = f"{__package__}.redis"
+IN_MEMORY = "memory://"
 
 
 class Stores(Protocol):
@@ -36,17 +37,17 @@ class InProcessStores:
     """Counts and cache entries in this process: nothing to connect to, nothing shared."""
 
     def __init__(self, settings: Settings) -> None:
-        uri = settings.rate_limit_storage_uri or "memory://"
+        uri = (settings.rate_limit_storage_uri or IN_MEMORY).removeprefix("async+")
         self.cache: CacheBackend = MemoryCacheBackend(settings.cache_max_entries)
-        # An async+ scheme gives an async storage. Failures surface as limits' StorageError,
-        # which the rate limiter handles.
-        self._counts = cast(
-            "Storage",
-            storage_from_string(
-                uri if uri.startswith("async+") else f"async+{uri}", wrap_exceptions=True
-            ),
-        )
-        self.rate_limits: Window = LimitsWindow(self._counts)
+        self._counts: MemoryWindow | LimitsWindow
+        if uri == IN_MEMORY:
+            self._counts = MemoryWindow()
+        else:
+            # The async flavour of the storage the URI names. Failures surface as limits'
+            # StorageError, which the rate limiter handles.
+            storage = storage_from_string(f"async+{uri}", wrap_exceptions=True)
+            self._counts = LimitsWindow(cast("Storage", storage))
+        self.rate_limits: Window = self._counts
 
     async def clear(self) -> None:
         """Forget every count and cache entry."""
