@@ -129,3 +129,21 @@ async def test_the_memory_window_forgets_callers_gone_quiet_once_a_sweep_is_due(
 
     assert len(window) == 2  # the hour's window still holds its request
     assert (await window.count(hour, "login", "quiet", hit=False)).remaining == 4
+
+
+async def test_the_memory_window_holds_its_clock_while_the_wall_clock_is_set_back(
+    clock: list[float],
+) -> None:
+    window = MemoryWindow()
+    limit = parse("2/minute")
+    for seconds in (0, 30):
+        clock[0] = 1000.0 + seconds
+        await window.count(limit, "default", "caller", hit=True)
+
+    clock[0] = 900.0  # set back by more than the window
+    refused = await window.count(limit, "default", "caller", hit=True)
+    clock[0] = 1061.0
+    freed = await window.count(limit, "default", "caller", hit=True)
+
+    assert refused == Usage(allowed=False, remaining=0, reset_seconds=30)
+    assert freed == Usage(allowed=True, remaining=0, reset_seconds=29)

@@ -6,6 +6,7 @@ import pytest
 from limits import parse
 from pydantic import RedisDsn, ValidationError
 
+from {{ cookiecutter.package_name }}.core.ratelimit import MemoryWindow
 from {{ cookiecutter.package_name }}.core.stores import (
     REDIS_MODULE,
     InProcessStores,
@@ -27,6 +28,7 @@ def test_without_redis_everything_stays_in_this_process(in_process: Settings, ur
     stores = open_stores(in_process.model_copy(update={"rate_limit_storage_uri": uri}))
 
     assert isinstance(stores, InProcessStores)
+    assert isinstance(stores.rate_limits, MemoryWindow)
 
 
 async def test_clearing_forgets_counts_and_entries(in_process: Settings) -> None:

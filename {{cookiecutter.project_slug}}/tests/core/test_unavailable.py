@@ -1,6 +1,8 @@
 """A database that cannot serve now answers 503 with `Retry-After`; a bug still answers 500."""
 
+import asyncio
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
@@ -64,6 +66,22 @@ async def test_an_exhausted_pool_is_503_until_a_connection_is_free(
 
     assert_unavailable(exhausted)
     assert_problem(not_ready, 503, "database_unavailable")
+    assert (await client.get(ME_URL)).status_code == 200
+
+
+@pytest.mark.only_on("sqlite")
+async def test_a_read_waiting_past_the_pool_timeout_for_a_reader_is_503(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    database: Database = app.state.database
+    # The one reader thread stays busy for longer than the pool timeout.
+    busy = asyncio.create_task(database.run_read(lambda _: time.sleep(0.5)))
+    await asyncio.sleep(0.05)
+
+    refused = await client.get(ME_URL)
+    await busy
+
+    assert_unavailable(refused)
     assert (await client.get(ME_URL)).status_code == 200
 
 

@@ -137,6 +137,8 @@ class MemoryWindow:
         """Count one request by `key` when `hit` and it fits, and report the window."""
         now, expiry = time.time(), limit.get_expiry()  # the wall clock, as in Redis
         times = self._windows.setdefault((name, key, limit.amount, expiry), deque())
+        if times and now < times[-1]:  # the clock was set back: hold it until it catches up
+            now = times[-1]
         while times and times[0] < now - expiry:
             times.popleft()
         allowed = len(times) < limit.amount
