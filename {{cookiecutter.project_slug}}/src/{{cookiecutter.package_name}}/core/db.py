@@ -219,7 +219,8 @@ class Database:
     SQLite's reader threads are no more than the usable CPUs: `sqlite3` lets go of the GIL
     while a statement runs, so one a CPU can run SQL at once, and more only take turns at the
     GIL (on two CPUs, two threads served 12-17% more requests than ten). Each thread has its
-    connection. A read waits for a free one no longer than `DATABASE_POOL_TIMEOUT`, as for a
+    connection. As many reads as the pool's size may be under way at once, queued for a
+    thread; one more waits for a place no longer than `DATABASE_POOL_TIMEOUT`, as for a
     pooled connection, and then fails as an exhausted pool does (503).
     """
 
@@ -228,8 +229,9 @@ class Database:
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         capacity = settings.database_pool_size + settings.database_max_overflow
         self._read_threads = min(capacity, usable_cpus())
+        self._read_places = capacity  # a queue for the threads keeps them busy
         self._read_timeout = settings.database_pool_timeout
-        self._free_readers = asyncio.Semaphore(self._read_threads)
+        self._free_places = asyncio.Semaphore(capacity)
         self.reader_threads: ThreadPoolExecutor | None = None
         if self.engine.dialect.name == "sqlite":
             self.reader = create_sqlite_reader(settings, self._read_threads)
@@ -251,9 +253,9 @@ class Database:
             return await greenlet_spawn(self._on_reader, read)
         try:
             async with asyncio.timeout(self._read_timeout):
-                await self._free_readers.acquire()
+                await self._free_places.acquire()
         except TimeoutError:
-            raise PoolTimeoutError(f"no reader came free within {self._read_timeout} s") from None
+            raise PoolTimeoutError(f"no read ended within {self._read_timeout} s") from None
         try:
             loop = asyncio.get_running_loop()
             run_in_context = contextvars.copy_context().run
@@ -261,7 +263,7 @@ class Database:
                 self.reader_threads, run_in_context, self._on_reader, read
             )
         finally:
-            self._free_readers.release()
+            self._free_places.release()
 
     def _on_reader(self, read: Callable[[Connection], T]) -> T:
         with self.reader.connect() as connection:
@@ -287,7 +289,7 @@ class Database:
             self.reader.dispose()
             self.reader_threads.shutdown(wait=False)
             self.reader_threads = self._new_reader_threads()
-            self._free_readers = asyncio.Semaphore(self._read_threads)
+            self._free_places = asyncio.Semaphore(self._read_places)
 
 
 async def get_database(request: Request) -> Database:
