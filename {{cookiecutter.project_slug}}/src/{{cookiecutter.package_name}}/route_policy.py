@@ -16,7 +16,11 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 
 from {{ cookiecutter.package_name }}.api import PUBLIC_ROUTERS
-from {{ cookiecutter.package_name }}.auth.dependencies import bearer_token, current_principal, require
+from {{ cookiecutter.package_name }}.auth.dependencies import (
+    bearer_token,
+    current_principal,
+    require,
+)
 from {{ cookiecutter.package_name }}.auth.limits import RateLimit
 
 # Routes outside the versioned API, and outside its rate limits: probes, which orchestrators

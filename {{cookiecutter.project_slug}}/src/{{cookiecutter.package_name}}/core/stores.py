@@ -13,7 +13,11 @@ from limits.aio.storage import Storage
 from limits.storage import storage_from_string
 
 from {{ cookiecutter.package_name }}.core.cache import CacheBackend, MemoryCacheBackend
-from {{ cookiecutter.package_name }}.core.ratelimit import LimitsWindow, MemoryWindow, Window
+from {{ cookiecutter.package_name }}.core.ratelimit import (
+    LimitsWindow,
+    MemoryWindow,
+    Window,
+)
 from {{ cookiecutter.package_name }}.settings import Settings
 
 REDIS_MODULE = f"{__package__}.redis"
