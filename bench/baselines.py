@@ -20,14 +20,16 @@ Run inside a baked service's environment, with that service's package importable
   to the driver (asyncpg or aiosqlite) and return the rows. They show what the database
   layer costs each route, and what the driver alone would.
 
-Both run under `serve`'s own uvicorn options. The replacements are made before the routers
-are imported, not through `app.dependency_overrides`: with any override present, FastAPI
-rebuilds every dependency of every request, which would slow the baseline itself.
+All run under `serve`'s own uvicorn options, with what they built at start frozen out of
+garbage collection as the service's entry point does. The replacements are made before the
+routers are imported, not through `app.dependency_overrides`: with any override present,
+FastAPI rebuilds every dependency of every request, which would slow the baseline itself.
 """
 
 # No `from __future__ import annotations`: FastAPI reads `known_caller`'s annotation, which
 # names a module imported at run time.
 import functools
+import gc
 import importlib
 import os
 import sys
@@ -173,6 +175,10 @@ def main(argv: list[str]) -> None:
     settings = importlib.import_module(f"{package}.settings").get_settings()
     apps = {"bare": bare_app, "stackless": stackless_app, "statement": statement_app}
     app = apps[kind](package)
+    # As the service's entry point does (`main.py`): what start-up built, out of the
+    # collector's passes.
+    gc.collect()
+    gc.freeze()
     options = server.server_options(settings)
     options.pop("reload_dirs")
     importlib.import_module("uvicorn").run(app, host="127.0.0.1", port=int(port), **options)
