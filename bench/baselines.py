@@ -57,14 +57,13 @@ def stackless_app(package: str) -> Any:
     limits = importlib.import_module(f"{package}.auth.limits")
     service = importlib.import_module(f"{package}.auth.service")
     tokens = importlib.import_module(f"{package}.auth.tokens")
-    db = importlib.import_module(f"{package}.core.db")
     settings = importlib.import_module(f"{package}.settings").get_settings()
     claims = tokens.TokenCodec(settings).verify(
         os.environ["BENCH_ACCESS_TOKEN"], tokens.TokenType.ACCESS
     )
 
-    async def known_caller(database: db.DatabaseDep) -> Any:  # type: ignore[name-defined]
-        return await service.authenticate(database, claims)
+    async def known_caller(request: fastapi.Request) -> Any:  # type: ignore[name-defined]
+        return await service.authenticate(request.app.state.database, claims)
 
     async def no_limit(self: Any) -> None:
         return None

@@ -12,9 +12,12 @@ from httpx import AsyncClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from {{ cookiecutter.package_name }}.auth import service
 from {{ cookiecutter.package_name }}.auth.models import AuthSession
 from {{ cookiecutter.package_name }}.auth.passwords import PasswordHasher
-from {{ cookiecutter.package_name }}.auth.tokens import TokenType
+from {{ cookiecutter.package_name }}.auth.service import Principal
+from {{ cookiecutter.package_name }}.auth.tokens import TokenClaims, TokenType
+from {{ cookiecutter.package_name }}.core.db import Database
 from {{ cookiecutter.package_name }}.users.models import User
 from tests.conftest import LOGIN_URL, ME_URL, PASSWORD, Account, logged_events, login
 from tests.problem_assertions import assert_problem
@@ -229,6 +232,33 @@ async def test_a_missing_or_garbage_token_is_401_with_www_authenticate(
     assert_problem(missing, 401, "not_authenticated")
     assert_problem(garbage, 401, "invalid_token")
     assert missing.headers["www-authenticate"] == garbage.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize("path", [ME_URL, "/api/v1/items"])
+async def test_a_request_verifies_its_token_and_reads_its_caller_once(
+    app: FastAPI, user: Account, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    verified: list[TokenType] = []
+    read: list[uuid.UUID] = []
+    codec = app.state.token_codec
+    verify, authenticate = codec.verify, service.authenticate
+
+    def counting_verify(token: str, expected: TokenType) -> TokenClaims:
+        verified.append(expected)
+        claims: TokenClaims = verify(token, expected)
+        return claims
+
+    async def counting_authenticate(database: Database, claims: TokenClaims) -> Principal:
+        read.append(claims.session_id)
+        return await authenticate(database, claims)
+
+    monkeypatch.setattr(codec, "verify", counting_verify)
+    monkeypatch.setattr(service, "authenticate", counting_authenticate)
+
+    # The rate limit, the router, the permission and the handler all ask who is calling.
+    assert (await user.client.get(path)).status_code == 200
+    assert verified == [TokenType.ACCESS]
+    assert read == [user.session_id]
 
 
 async def test_a_deleted_users_token_stops_working_at_once(user: Account, admin: Account) -> None:

@@ -13,7 +13,7 @@ from {{ cookiecutter.package_name }}.auth.passwords import PasswordHasher
 from {{ cookiecutter.package_name }}.auth.permissions import Permission
 from {{ cookiecutter.package_name }}.auth.service import Principal
 from {{ cookiecutter.package_name }}.auth.tokens import TokenClaims, TokenCodec, TokenType
-from {{ cookiecutter.package_name }}.core.db import DatabaseDep
+from {{ cookiecutter.package_name }}.core.db import Database
 from {{ cookiecutter.package_name }}.core.errors import NotAuthenticated, PermissionDenied
 from {{ cookiecutter.package_name }}.core.logging import security_log
 
@@ -49,36 +49,50 @@ PasswordHasherDep = Annotated[PasswordHasher, Depends(get_password_hasher)]
 LoginLockoutDep = Annotated[LoginLockout, Depends(get_login_lockout)]
 
 
-async def bearer_claims(request: Request) -> TokenClaims | NotAuthenticated | None:
+# Where a request keeps its bearer token's verified claims: its ASGI scope.
+_CLAIMS = "{{ cookiecutter.package_name }}.bearer_claims"
+
+
+def bearer_claims(request: Request) -> TokenClaims | NotAuthenticated | None:
     """The bearer token's verified claims, why it was refused, or None when there is none.
 
-    Verified once a request: rate limiting keys on it, `current_principal` loads its user.
-    Read from the header directly, so that public routes declare no security requirement.
-    The codec is taken from the application rather than as a dependency of its own: every
-    request runs this, and each dependency costs FastAPI a step of its own to solve.
+    Verified once a request, when first asked for, and kept in the request's scope: rate
+    limiting keys on them and `current_principal` loads their user. Read from the header
+    directly, so that public routes declare no security requirement.
+
+    A function those two call, not a dependency, and the codec is taken from the
+    application: FastAPI solves a dependency's own dependencies each time it appears in a
+    route's tree, even when its value is cached, and these run on every request.
     """
+    scope = request.scope
+    if _CLAIMS in scope:
+        known: TokenClaims | NotAuthenticated | None = scope[_CLAIMS]
+        return known
     scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
-    if scheme.lower() != "bearer" or not token:
-        return None
-    codec: TokenCodec = request.app.state.token_codec
-    try:
-        return codec.verify(token, TokenType.ACCESS)
-    except NotAuthenticated as refused:
-        return refused
+    claims: TokenClaims | NotAuthenticated | None = None
+    if scheme.lower() == "bearer" and token:
+        codec: TokenCodec = request.app.state.token_codec
+        try:
+            claims = codec.verify(token, TokenType.ACCESS)
+        except NotAuthenticated as refused:
+            claims = refused
+    scope[_CLAIMS] = claims
+    return claims
 
 
-BearerClaims = Annotated[TokenClaims | NotAuthenticated | None, Depends(bearer_claims)]
+async def current_principal(request: Request) -> Principal:
+    """The caller behind the bearer token; 401 when it is missing, invalid or revoked.
 
-
-async def current_principal(
-    database: DatabaseDep,
-    claims: BearerClaims,
-) -> Principal:
-    """The caller behind the bearer token; 401 when it is missing, invalid or revoked."""
+    The database is taken from the application, as `bearer_claims` takes the codec: each
+    route that authenticates names this two or three times (its router, its permission,
+    its handler), and FastAPI would solve a dependency of it at each.
+    """
+    claims = bearer_claims(request)
     if claims is None:
         raise NotAuthenticated("Send an access token as `Authorization: Bearer <token>`.")
     if isinstance(claims, NotAuthenticated):
         raise claims
+    database: Database = request.app.state.database
     principal = await service.authenticate(database, claims)
     structlog.contextvars.bind_contextvars(user_id=str(principal.user.id))
     return principal

@@ -8,7 +8,7 @@ default for that route. The policies and their values live in `core.ratelimit` a
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
-from {{ cookiecutter.package_name }}.auth.dependencies import BearerClaims
+from {{ cookiecutter.package_name }}.auth.dependencies import bearer_claims
 from {{ cookiecutter.package_name }}.auth.tokens import TokenClaims
 from {{ cookiecutter.package_name }}.core.errors import NotAuthenticated, RateLimited
 from {{ cookiecutter.package_name }}.core.metrics import RATE_LIMITED
@@ -35,12 +35,13 @@ class RateLimit:
     def __init__(self, policy: str) -> None:
         self.policy = policy
 
-    async def __call__(self, request: Request, response: Response, claims: BearerClaims) -> None:
+    async def __call__(self, request: Request, response: Response) -> None:
         """Count this request, unless a more specific limit of the route applies instead."""
         if route_limit(request.scope["route"]) not in (None, self):
             return
         limiter: RateLimiter = request.app.state.rate_limiter
-        verdict = await limiter.hit(limiter.policies[self.policy], caller_key(request, claims))
+        key = caller_key(request, bearer_claims(request))
+        verdict = await limiter.hit(limiter.policies[self.policy], key)
         if not verdict.allowed:
             RATE_LIMITED.labels(self.policy).inc()
             raise RateLimited(
