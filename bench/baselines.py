@@ -176,7 +176,6 @@ def main(argv: list[str]) -> None:
     app = apps[kind](package)
     # As the service's entry point does (`main.py`): what start-up built, out of the
     # collector's passes.
-    gc.collect()
     gc.freeze()
     options = server.server_options(settings)
     options.pop("reload_dirs")

@@ -1,14 +1,13 @@
 """Structured logging: one JSON object per line, with the request id bound to every event."""
 
 import asyncio
-import contextvars
 import logging
 import re
 import sys
-from typing import TextIO
+from typing import Any, TextIO, cast
 
 import structlog
-from structlog.typing import EventDict, FilteringBoundLogger, Processor, WrappedLogger
+from structlog.typing import EventDict, Processor, WrappedLogger
 
 {% if cookiecutter.observability == "prometheus+otel" -%}
 from {{ cookiecutter.package_name }}.core.tracing import add_trace_ids
@@ -54,50 +53,60 @@ def escape_unprintable(_logger: WrappedLogger, _method: str, event_dict: EventDi
     return event_dict
 
 
+def _name_access(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    event_dict["logger"] = ACCESS_LOGGER
+    return event_dict
+
+
 class AccessLog:
     """The access log: one line a request, with the fields and format of every other line.
 
-    It skips the standard library's handler chain, and a line is not written as its request
-    ends: it waits until the event loop has run the callbacks that are ready, so that the
-    requests answered in one turn of the loop have their lines rendered in a row and written
-    at once. On `/health/live` under load that measured 17% more requests a second than
-    rendering and writing each line as its request ended. Each line is rendered in the
-    context of its request, so it carries what the request bound (its id, the user); its
-    timestamp is taken as it is rendered, in the same turn of the loop.
+    A line goes through the processors every other line does, called in turn rather than
+    through a structlog logger and the standard library's handler chain: those cost a quarter
+    of a line's time. It is not written as its request ends either: it waits until the event
+    loop has run the callbacks that are ready, so that the requests answered in one turn of
+    the loop have their lines rendered in a row and written at once. On `/health/live`
+    under load that measured 17% more requests a second than rendering and writing each
+    line as its request ended. What the request bound (its id, the user) is taken as it
+    ends; the timestamp as the line is rendered, in the same turn of the loop.
 
     Used from the event loop's thread alone, as every request is.
     """
 
     def __init__(self, renderers: list[Processor], level: int, stream: TextIO) -> None:
-        def name_it(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
-            event_dict["logger"] = ACCESS_LOGGER
-            return event_dict
-
         self._stream = stream
         self._enabled = level <= logging.INFO
-        self._held: list[tuple[contextvars.Context, dict[str, object]]] = []
+        self._held: list[EventDict] = []
         self._flush_on: asyncio.AbstractEventLoop | None = None  # where a flush is due
-        self._rendered: list[str] = []
-        self._logger: FilteringBoundLogger = structlog.wrap_logger(
-            self,
-            processors=[
-                structlog.contextvars.merge_contextvars,
+        # Run as the request ends, in its context.
+        self._binding: list[Processor] = [
+            structlog.contextvars.merge_contextvars,
 {%- if cookiecutter.observability == "prometheus+otel" %}
-                add_trace_ids,
+            add_trace_ids,
 {%- endif %}
-                structlog.processors.add_log_level,
-                name_it,
-                structlog.processors.TimeStamper(fmt="iso", utc=True),
-                *renderers,
-            ],
-            wrapper_class=structlog.make_filtering_bound_logger(level),
-        )
+        ]
+        # Run as the line is rendered; the last one renders it.
+        self._rendering: list[Processor] = [
+            structlog.processors.add_log_level,
+            _name_access,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            *renderers,
+        ]
+
+    @staticmethod
+    def _processed(processors: list[Processor], event: EventDict) -> object:
+        """What `processors` make of `event`, each taking what the one before returned."""
+        processed: Any = event  # a dictionary, until a renderer makes it a line
+        for processor in processors:
+            processed = processor(None, "info", processed)
+        return processed
 
     def request(self, **fields: object) -> None:
         """Log one request's line, written at the end of the loop's turn."""
         if not self._enabled:
             return
-        self._held.append((contextvars.copy_context(), fields))
+        bound = self._processed(self._binding, {**fields, "event": "request"})
+        self._held.append(cast("EventDict", bound))
         loop = asyncio.get_running_loop()
         if self._flush_on is not loop:  # none due, or due on a loop that stopped first
             self._flush_on = loop
@@ -106,18 +115,12 @@ class AccessLog:
     def flush(self) -> None:
         """Render the lines held, and write them."""
         self._flush_on = None
-        held, self._held = self._held, []
-        for context, fields in held:
-            context.run(self._logger.info, "request", **fields)
         # Taken before writing, so that lines a failed write lost are not written again later.
-        lines, self._rendered = self._rendered, []
-        if lines:
+        held, self._held = self._held, []
+        if held:
+            lines = (f"{self._processed(self._rendering, event)}\n" for event in held)
             self._stream.write("".join(lines))
             self._stream.flush()
-
-    def info(self, line: str) -> None:
-        """Take a rendered line: structlog's output end."""
-        self._rendered.append(line + "\n")
 
 
 ACCESS_LOGGER = "{{ cookiecutter.package_name }}.access"
