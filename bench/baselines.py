@@ -1,4 +1,4 @@
-"""The two baselines the harness measures the baked service against, served by uvicorn.
+"""The baselines the harness measures the baked service against, served by uvicorn.
 
 Run inside a baked service's environment, with that service's package importable:
 
@@ -176,6 +176,7 @@ def main(argv: list[str]) -> None:
     app = apps[kind](package)
     # As the service's entry point does (`main.py`): what start-up built, out of the
     # collector's passes.
+    gc.collect()
     gc.freeze()
     options = server.server_options(settings)
     options.pop("reload_dirs")

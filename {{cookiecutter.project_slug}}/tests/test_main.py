@@ -2,7 +2,6 @@
 
 import gc
 import runpy
-from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
@@ -11,34 +10,43 @@ from {{ cookiecutter.package_name }} import application
 from {{ cookiecutter.package_name }}.settings import Settings
 
 
-@pytest.fixture
-def unfrozen() -> Iterator[None]:
-    """The collector as it was, after a test that imports the entry point."""
-    yield
-    gc.unfreeze()
+@pytest.fixture(autouse=True)
+def steps(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> list[str]:
+    """What importing the entry point did, in order: the app is built from the test's
+    settings, and the collector's calls are recorded rather than made, so that the test
+    process's own collector is left as it was."""
+    done: list[str] = []
+    create_app = application.create_app
 
+    def recorded_create_app() -> FastAPI:
+        done.append("create_app")
+        return create_app()
 
-@pytest.mark.usefixtures("unfrozen")
-def test_servers_get_the_app_built_from_the_environment(
-    monkeypatch: pytest.MonkeyPatch, settings: Settings
-) -> None:
+    def collect() -> int:
+        done.append("collect")
+        return 0
+
+    def freeze() -> None:
+        done.append("freeze")
+
     monkeypatch.setattr(application, "get_settings", lambda: settings)
+    monkeypatch.setattr(application, "create_app", recorded_create_app)
+    monkeypatch.setattr(gc, "collect", collect)
+    monkeypatch.setattr(gc, "freeze", freeze)
+    return done
 
+
+def test_servers_get_the_app_built_from_the_environment(settings: Settings) -> None:
     app = runpy.run_module("{{ cookiecutter.package_name }}.main")["app"]
 
     assert isinstance(app, FastAPI)
     assert app.state.settings is settings
 
 
-@pytest.mark.usefixtures("unfrozen")
 def test_what_the_server_built_at_start_is_left_out_of_garbage_collection(
-    monkeypatch: pytest.MonkeyPatch, settings: Settings
+    steps: list[str],
 ) -> None:
-    monkeypatch.setattr(application, "get_settings", lambda: settings)
-    gc.unfreeze()
+    runpy.run_module("{{ cookiecutter.package_name }}.main")
 
-    app = runpy.run_module("{{ cookiecutter.package_name }}.main")["app"]
-
-    # Frozen objects are in none of the generations the collector walks.
-    assert gc.get_freeze_count() > 0
-    assert not any(tracked is app for tracked in gc.get_objects())
+    # Garbage first, so that none is kept for good; then everything built so far.
+    assert steps == ["create_app", "collect", "freeze"]

@@ -255,7 +255,8 @@ async def test_a_request_verifies_its_token_and_reads_its_caller_once(
     monkeypatch.setattr(codec, "verify", counting_verify)
     monkeypatch.setattr(service, "authenticate", counting_authenticate)
 
-    # The rate limit, the router, the permission and the handler all ask who is calling.
+    # The rate limit, the router and the handler all ask who is calling; on items, the
+    # permission and the owner scope too.
     assert (await user.client.get(path)).status_code == 200
     assert verified == [TokenType.ACCESS]
     assert read == [user.session_id]
