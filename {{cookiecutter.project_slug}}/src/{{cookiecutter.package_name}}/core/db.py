@@ -231,18 +231,33 @@ class Database:
         self._read_threads = min(capacity, usable_cpus())
         self._read_places = capacity  # a queue for the threads keeps them busy
         self._read_timeout = settings.database_pool_timeout
-        self._free_places = asyncio.Semaphore(capacity)
         self.reader_threads: ThreadPoolExecutor | None = None
         if self.engine.dialect.name == "sqlite":
             self.reader = create_sqlite_reader(settings, self._read_threads)
-            self.reader_threads = self._new_reader_threads()
+            self._start_readers()
         else:
             # A lone read needs no transaction: autocommit saves the BEGIN and the ROLLBACK
             # around it, two of its three round trips.
             self.reader = self.engine.sync_engine.execution_options(isolation_level="AUTOCOMMIT")
 
-    def _new_reader_threads(self) -> ThreadPoolExecutor:
-        return ThreadPoolExecutor(self._read_threads, thread_name_prefix="database-read")
+    def _start_readers(self) -> None:
+        """SQLite's reader threads, and the places of the reads that may queue for them."""
+        self.reader_threads = ThreadPoolExecutor(
+            self._read_threads, thread_name_prefix="database-read"
+        )
+        self._free_places = asyncio.Semaphore(self._read_places)
+
+    async def _take_a_place(self) -> None:
+        """A place for one more read: at once while one is free, else within the pool's
+        timeout, as a pooled connection would be."""
+        if not self._free_places.locked():
+            await self._free_places.acquire()  # returns without waiting
+            return
+        try:
+            async with asyncio.timeout(self._read_timeout):
+                await self._free_places.acquire()
+        except TimeoutError:
+            raise PoolTimeoutError(f"no read ended within {self._read_timeout} s") from None
 
     async def run_read(self, read: Callable[[Connection], T]) -> T:
         """`read` run on a pooled connection of `reader`, outside any unit of work; on
@@ -251,11 +266,7 @@ class Database:
             # The bridge AsyncSession.run_sync is built on. AsyncConnection.run_sync would
             # need a connection checked out first, and measured no faster than three calls.
             return await greenlet_spawn(self._on_reader, read)
-        try:
-            async with asyncio.timeout(self._read_timeout):
-                await self._free_places.acquire()
-        except TimeoutError:
-            raise PoolTimeoutError(f"no read ended within {self._read_timeout} s") from None
+        await self._take_a_place()
         try:
             loop = asyncio.get_running_loop()
             run_in_context = contextvars.copy_context().run
@@ -288,8 +299,7 @@ class Database:
         if self.reader_threads is not None:
             self.reader.dispose()
             self.reader_threads.shutdown(wait=False)
-            self.reader_threads = self._new_reader_threads()
-            self._free_places = asyncio.Semaphore(self._read_places)
+            self._start_readers()
 
 
 async def get_database(request: Request) -> Database:

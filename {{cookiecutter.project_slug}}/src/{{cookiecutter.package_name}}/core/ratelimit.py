@@ -136,7 +136,10 @@ class MemoryWindow:
     async def count(self, limit: RateLimitItem, name: str, key: str, *, hit: bool) -> Usage:
         """Count one request by `key` when `hit` and it fits, and report the window."""
         now, expiry = time.time(), limit.get_expiry()  # the wall clock, as in Redis
-        times = self._windows.setdefault((name, key, limit.amount, expiry), deque())
+        slot = (name, key, limit.amount, expiry)
+        times = self._windows.get(slot)
+        if times is None:  # not `setdefault`, which would make a deque for every request
+            times = self._windows[slot] = deque()
         if times and now < times[-1]:  # the clock was set back: hold it until it catches up
             now = times[-1]
         while times and times[0] < now - expiry:
