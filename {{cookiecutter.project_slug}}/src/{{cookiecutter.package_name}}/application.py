@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from {{ cookiecutter.package_name }} import route_policy
-from {{ cookiecutter.package_name }}.api import api_router
+from {{ cookiecutter.package_name }}.api import include_api
 from {{ cookiecutter.package_name }}.auth.lockout import LoginLockout
 from {{ cookiecutter.package_name }}.auth.passwords import PasswordHasher
 from {{ cookiecutter.package_name }}.auth.tokens import TokenCodec
@@ -144,7 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         install_docs(app)
     app.include_router(health_router)
     app.include_router(errors_router)
-    app.include_router(api_router)
+    include_api(app)
 
     # Added last runs first: around every request (its id, security headers on every response,
     # the last-resort 500 included, access log and metrics, which answers /metrics itself for
