@@ -9,8 +9,7 @@ from {{ cookiecutter.package_name }}.auth.permissions import Permission
 from {{ cookiecutter.package_name }}.core.cache import CacheDep
 from {{ cookiecutter.package_name }}.core.db import DatabaseDep, SessionDep
 from {{ cookiecutter.package_name }}.core.openapi import BODY_ERRORS, problem_responses
-from {{ cookiecutter.package_name }}.core.pagination import Page, PageParamsDep
-from {{ cookiecutter.package_name }}.core.schemas import SingleLine
+from {{ cookiecutter.package_name }}.core.pagination import Page
 from {{ cookiecutter.package_name }}.items import service
 from {{ cookiecutter.package_name }}.items.dependencies import (
     CachedItemOr404,
@@ -20,8 +19,8 @@ from {{ cookiecutter.package_name }}.items.dependencies import (
 from {{ cookiecutter.package_name }}.items.models import Item
 from {{ cookiecutter.package_name }}.items.schemas import (
     ItemCreate,
+    ItemListParams,
     ItemRead,
-    ItemSort,
     ItemUpdate,
 )
 
@@ -53,20 +52,13 @@ async def create_item(
 
 @router.get("", summary="List items", dependencies=[CanRead], responses=problem_responses(422))
 async def list_items(
-    database: DatabaseDep,
-    scope: OwnerScope,
-    page: PageParamsDep,
-    search: Annotated[
-        SingleLine | None,
-        Query(min_length=1, max_length=100, description="Only items whose name contains this."),
-    ] = None,
-    sort: Annotated[ItemSort, Query(description="Sort key; prefix '-' for descending.")] = (
-        ItemSort.CREATED_DESC
-    ),
+    database: DatabaseDep, scope: OwnerScope, params: Annotated[ItemListParams, Query()]
 ) -> Page[ItemRead]:
     """List the caller's items (every item, for administrators) a page at a time, optionally
     filtered by name and sorted."""
-    return await service.list_items(database, page, owner_id=scope, search=search, sort=sort)
+    return await service.list_items(
+        database, params, owner_id=scope, search=params.search, sort=params.sort
+    )
 
 
 @router.get(

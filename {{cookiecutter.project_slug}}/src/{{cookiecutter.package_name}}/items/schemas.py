@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field
 
+from {{ cookiecutter.package_name }}.core.pagination import PageParams
 from {{ cookiecutter.package_name }}.core.schemas import (
     MULTI_LINE,
     WHOLE_NUMBER,
@@ -14,6 +15,7 @@ from {{ cookiecutter.package_name }}.core.schemas import (
     PatchSchema,
     RequestSchema,
     ResponseSchema,
+    SingleLine,
     Trimmed,
 )
 from {{ cookiecutter.package_name }}.items.models import (
@@ -116,3 +118,17 @@ class ItemSort(StrEnum):
     PRICE_DESC = "-price_cents"
     CREATED = "created_at"
     CREATED_DESC = "-created_at"
+
+
+class ItemListParams(PageParams):
+    """Which of the caller's items to list: a page, filtered by name and sorted."""
+
+    search: SingleLine | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="Only items whose name contains this.",
+    )
+    sort: ItemSort = Field(
+        default=ItemSort.CREATED_DESC, description="Sort key; prefix '-' for descending."
+    )
