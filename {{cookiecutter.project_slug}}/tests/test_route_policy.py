@@ -31,7 +31,7 @@ from {{ cookiecutter.package_name }}.route_policy import (
 
 
 def test_the_rules_see_every_documented_operation(app: FastAPI) -> None:
-    # Routers included in routers are served through wrappers; a walk that missed them
+    # Included routers are served through wrappers; a walk that missed them
     # would find nothing wrong with anything.
     seen = {f"{method} {path(route)}" for route in routes(app) for method in route.methods or ()}
     assert seen == {operation for operation, _ in operations(document(app))}

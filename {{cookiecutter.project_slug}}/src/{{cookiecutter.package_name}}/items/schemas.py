@@ -121,7 +121,7 @@ class ItemSort(StrEnum):
 
 
 class ItemListParams(PageParams):
-    """Which of the caller's items to list: a page, filtered by name and sorted."""
+    """Which items to list: a page, filtered by name and sorted."""
 
     search: SingleLine | None = Field(
         default=None,
