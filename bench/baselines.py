@@ -97,20 +97,14 @@ def statement_app(package: str) -> Any:
         os.environ["BENCH_ACCESS_TOKEN"], tokens.TokenType.ACCESS
     )
     page_type = pagination.Page[item_schemas.ItemRead]
-    first_page = pagination.PageParams(limit=20)
+    first_page = item_schemas.ItemListParams(limit=20)
     drivers: dict[str, Callable[[], Awaitable[list[Any]]]] = {}  # filled at startup
 
     async def caller() -> Any:
         return (await service.authenticate(database, claims)).user
 
     async def page() -> Any:
-        return await items.list_items(
-            database,
-            first_page,
-            owner_id=claims.user_id,
-            search=None,
-            sort=item_schemas.ItemSort.CREATED_DESC,
-        )
+        return await items.list_items(database, first_page, owner_id=claims.user_id)
 
     drivers_named = {"": caller, "page/": page}  # each route's path prefix, and what it runs
 

@@ -8,9 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from {{ cookiecutter.package_name }}.core.cache import Cache
 from {{ cookiecutter.package_name }}.core.errors import Conflict, NotFound
-from {{ cookiecutter.package_name }}.core.pagination import PageParams
 from {{ cookiecutter.package_name }}.items import service
-from {{ cookiecutter.package_name }}.items.schemas import ItemCreate, ItemSort, ItemUpdate
+from {{ cookiecutter.package_name }}.items.schemas import ItemCreate, ItemListParams, ItemUpdate
 from tests.conftest import Account
 
 
@@ -75,9 +74,7 @@ async def test_service_flushes_but_leaves_the_commit_to_the_caller(
 
     assert session.in_transaction()
     await session.rollback()
-    page = await service.list_items(
-        app.state.database, PageParams(), owner_id=None, search=None, sort=ItemSort.CREATED_DESC
-    )
+    page = await service.list_items(app.state.database, ItemListParams(), owner_id=None)
     assert page.total == 0
 
 

@@ -17,14 +17,19 @@ from {{ cookiecutter.package_name }}.settings import Settings
 # Authentication and authorization events, for alerting and audits.
 security_log = structlog.get_logger("{{ cookiecutter.package_name }}.security")
 
-SHARED_PROCESSORS: list[Processor] = [
+# What every line takes from the context it is logged in: the request id, the user.
+CONTEXT_PROCESSORS: list[Processor] = [
     structlog.contextvars.merge_contextvars,
 {%- if cookiecutter.observability == "prometheus+otel" %}
     add_trace_ids,
 {%- endif %}
-    structlog.stdlib.add_log_level,
+]
+_TIMESTAMPER = structlog.processors.TimeStamper(fmt="iso", utc=True)
+SHARED_PROCESSORS: list[Processor] = [
+    *CONTEXT_PROCESSORS,
+    structlog.processors.add_log_level,
     structlog.stdlib.add_logger_name,
-    structlog.processors.TimeStamper(fmt="iso", utc=True),
+    _TIMESTAMPER,
 ]
 
 # What a terminal would act on instead of showing: control characters (Cc), line and
@@ -79,18 +84,13 @@ class AccessLog:
         self._enabled = level <= logging.INFO
         self._held: list[EventDict] = []
         self._flush_on: asyncio.AbstractEventLoop | None = None  # where a flush is due
-        # Run as the request ends, in its context.
-        self._binding: list[Processor] = [
-            structlog.contextvars.merge_contextvars,
-{%- if cookiecutter.observability == "prometheus+otel" %}
-            add_trace_ids,
-{%- endif %}
-        ]
-        # Run as the line is rendered; the last one renders it.
+        # Run as the request ends, in its context; the rest as the line is rendered, as
+        # SHARED_PROCESSORS run for every other line, the last one rendering it.
+        self._binding = CONTEXT_PROCESSORS
         self._rendering: list[Processor] = [
             structlog.processors.add_log_level,
             _name_access,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _TIMESTAMPER,
             *renderers,
         ]
 

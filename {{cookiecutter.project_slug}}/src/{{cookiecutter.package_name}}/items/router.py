@@ -56,9 +56,7 @@ async def list_items(
 ) -> Page[ItemRead]:
     """List the caller's items (every item, for administrators) a page at a time, optionally
     filtered by name and sorted."""
-    return await service.list_items(
-        database, params, owner_id=scope, search=params.search, sort=params.sort
-    )
+    return await service.list_items(database, params, owner_id=scope)
 
 
 @router.get(

@@ -17,7 +17,6 @@ from {{ cookiecutter.package_name }}.core.db import Database
 from {{ cookiecutter.package_name }}.core.errors import Conflict, NotFound
 from {{ cookiecutter.package_name }}.core.pagination import (
     Page,
-    PageParams,
     page_query,
     read_page,
 )
@@ -26,6 +25,7 @@ from {{ cookiecutter.package_name }}.items.messages import ItemCreated
 from {{ cookiecutter.package_name }}.items.models import Item
 from {{ cookiecutter.package_name }}.items.schemas import (
     ItemCreate,
+    ItemListParams,
     ItemRead,
     ItemSort,
     ItemUpdate,
@@ -117,17 +117,14 @@ async def read_item(
 
 
 async def list_items(
-    database: Database,
-    page: PageParams,
-    *,
-    owner_id: uuid.UUID | None,
-    search: str | None,
-    sort: ItemSort,
+    database: Database, params: ItemListParams, *, owner_id: uuid.UUID | None
 ) -> Page[ItemRead]:
-    """One page of `owner_id`'s items whose name contains `search`, in `sort` order."""
-    query = _listing(sort, by_owner=owner_id is not None, by_name=search is not None)
+    """One page of `owner_id`'s items whose name contains `params.search`, in `params.sort`
+    order."""
+    search = params.search
+    query = _listing(params.sort, by_owner=owner_id is not None, by_name=search is not None)
     values = {"owner_id": owner_id, "name_pattern": _containing(search) if search else None}
-    return await read_page(database, query, ItemRead, page, values)
+    return await read_page(database, query, ItemRead, params, values)
 
 
 async def create_item(session: AsyncSession, data: ItemCreate, *, owner_id: uuid.UUID) -> Item:
