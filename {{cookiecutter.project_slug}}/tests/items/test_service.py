@@ -9,7 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from {{ cookiecutter.package_name }}.core.cache import Cache
 from {{ cookiecutter.package_name }}.core.errors import Conflict, NotFound
 from {{ cookiecutter.package_name }}.items import service
-from {{ cookiecutter.package_name }}.items.schemas import ItemCreate, ItemListParams, ItemUpdate
+from {{ cookiecutter.package_name }}.items.schemas import (
+    ItemCreate,
+    ItemListParams,
+    ItemUpdate,
+)
 from tests.conftest import Account
 
 
