@@ -2,13 +2,17 @@
 
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 import pytest
+from pydantic import BaseModel
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from {{ cookiecutter.package_name }}.core.errors import Conflict
-from {{ cookiecutter.package_name }}.core.repository import Repository
+from {{ cookiecutter.package_name }}.core.repository import Repository, columns_shown
 from {{ cookiecutter.package_name }}.items.models import Item
+from {{ cookiecutter.package_name }}.items.schemas import ItemRead
 from tests.conftest import Account
 
 Add = Callable[..., Awaitable[Item]]
@@ -58,3 +62,29 @@ async def test_unique_violation_becomes_conflict(add: Add) -> None:
 
     with pytest.raises(Conflict, match="conflicts with an existing one"):
         await add("same")
+
+
+class IdAsText(BaseModel):
+    id: str
+
+
+async def test_columns_a_schema_shows_read_the_same_values_as_the_orm(
+    session: AsyncSession, add: Add
+) -> None:
+    item = await add("a")
+
+    row = (await session.execute(select(*columns_shown(Item, ItemRead)))).one()
+
+    shown = ItemRead.model_validate(row._asdict())
+    assert shown == ItemRead.model_validate(item)
+    assert shown.created_at.utcoffset() == shown.updated_at.utcoffset() == timedelta(0)
+
+
+async def test_a_column_shown_as_another_type_is_still_converted_by_its_own(
+    session: AsyncSession, add: Add
+) -> None:
+    item = await add("a")
+
+    (value,) = (await session.execute(select(*columns_shown(Item, IdAsText)))).one()
+
+    assert value == item.id  # a UUID, not the hex text SQLite stores

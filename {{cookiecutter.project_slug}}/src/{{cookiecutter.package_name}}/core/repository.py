@@ -1,25 +1,53 @@
 """One generic async repository for the queries every feature needs."""
 
+import uuid
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Uuid, select, type_coerce
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import NullType
 
 from {{ cookiecutter.package_name }}.core.errors import Conflict
-from {{ cookiecutter.package_name }}.core.models import Base
+from {{ cookiecutter.package_name }}.core.models import Base, UTCDateTime
 
 ModelT = TypeVar("ModelT", bound=Base)
 
 Filters = Sequence[ColumnElement[bool]]
 
 
-def columns_shown(model: type[Base], schema: type[BaseModel]) -> list[Any]:
+# Column types whose values, as the driver returns them, a schema field of the paired type
+# parses into what the column type itself would make of them: a UUID's hex text on SQLite,
+# a `UTCDateTime`'s ISO text with its offset there, the objects themselves from asyncpg.
+_PARSED_BY_SCHEMAS = ((Uuid, uuid.UUID), (UTCDateTime, datetime))
+
+
+def columns_shown(model: type[Base], schema: type[BaseModel]) -> list[ColumnElement[Any]]:
     """The mapped columns of `model` that `schema` shows, for a read straight into `schema`
-    objects: nothing it leaves out (a password hash, say) is read."""
-    return [getattr(model, name) for name in schema.model_fields]
+    objects: nothing it leaves out (a password hash, say) is read.
+
+    A column that `schema` parses as its type would (`_PARSED_BY_SCHEMAS`) is read as the
+    driver returns it, so that parsing it is done once, by the schema, in pydantic's core: on
+    SQLite a page of twenty items took 160 µs of conversions in the column types, and the
+    schema then checked the objects again.
+    """
+    return [
+        _as_read(getattr(model, name).expression, name, field.annotation)
+        for name, field in schema.model_fields.items()
+    ]
+
+
+def _as_read(column: ColumnElement[Any], name: str, shown_as: object) -> ColumnElement[Any]:
+    """`column` for a schema field of type `shown_as`: as the driver returns it where the
+    schema parses that alike, else converted by its column type."""
+    for column_type, python_type in _PARSED_BY_SCHEMAS:
+        if isinstance(column.type, column_type) and shown_as in (python_type, python_type | None):
+            selected = column.type.column_expression(column)
+            return type_coerce(column if selected is None else selected, NullType()).label(name)
+    return column
 
 
 class Repository(Generic[ModelT]):
