@@ -3,10 +3,11 @@
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from pydantic import TypeAdapter
 from sqlalchemy import Column, Integer, MetaData, Table, create_engine, func, insert, select
 from sqlalchemy.dialects import sqlite
 
-from {{ cookiecutter.package_name }}.core.models import UTCDateTime
+from {{ cookiecutter.package_name }}.core.models import UTCDateTime, WithUTCOffset
 
 DIALECT = sqlite.dialect()
 EVENTS = Table(
@@ -14,9 +15,6 @@ EVENTS = Table(
     MetaData(),
     Column("id", Integer, primary_key=True),
     Column("at", UTCDateTime, server_default=func.current_timestamp()),
-)
-COPIES = Table(
-    "copies", MetaData(), Column("id", Integer, primary_key=True), Column("at", UTCDateTime)
 )
 
 
@@ -47,32 +45,24 @@ def test_values_read_back_are_tagged_utc() -> None:
     assert column.process_bind_param(None, DIALECT) is None
 
 
-def test_sqlite_selects_the_stored_text_with_the_utc_offset_and_a_server_the_column() -> None:
-    query = select(EVENTS.c.at).where(EVENTS.c.at > datetime(2026, 1, 1, tzinfo=UTC))
+def test_the_offset_is_appended_on_sqlite_alone_and_only_where_asked() -> None:
+    asked = select(WithUTCOffset(EVENTS.c.at))
 
-    on_sqlite = str(query.compile(dialect=DIALECT))
-    assert "SELECT (events.at || '+00:00') AS at" in on_sqlite
-    assert "WHERE events.at > ?" in on_sqlite  # compared as stored
-    assert "SELECT events.at AS at" in str(query)  # as any other dialect compiles it
-
-
-def test_a_copy_within_the_database_keeps_the_stored_text() -> None:
-    copy = insert(COPIES).from_select(["id", "at"], select(EVENTS.c.id, EVENTS.c.at))
-
-    assert "SELECT events.id, events.at" in str(copy.compile(dialect=DIALECT))
+    assert "(events.at || '+00:00')" in str(asked.compile(dialect=DIALECT))
+    assert "||" not in str(asked)  # as any other dialect compiles it
+    assert "||" not in str(select(EVENTS.c.at).compile(dialect=DIALECT))
 
 
-def test_sqlite_reads_every_stored_value_back_aware_whoever_wrote_it() -> None:
+def test_sqlite_text_with_the_offset_parses_as_the_column_type_reads_it() -> None:
     engine = create_engine("sqlite://")
     EVENTS.metadata.create_all(engine)
-    written = datetime(2026, 1, 1, 12, 30, 15, 250000, tzinfo=UTC)
     with engine.begin() as connection:
-        connection.execute(insert(EVENTS).values(id=1, at=written))
+        connection.execute(insert(EVENTS).values(id=1, at=datetime(2026, 1, 1, 12, tzinfo=UTC)))
         connection.execute(insert(EVENTS).values(id=2))  # the database's CURRENT_TIMESTAMP
-        read = connection.execute(select(EVENTS.c.at).order_by(EVENTS.c.id)).scalars().all()
-        as_returned = connection.exec_driver_sql("SELECT at || '+00:00' FROM events").all()
+        by_type = connection.scalars(select(EVENTS.c.at).order_by(EVENTS.c.id)).all()
+        texts = connection.scalars(select(WithUTCOffset(EVENTS.c.at)).order_by(EVENTS.c.id)).all()
     engine.dispose()
 
-    assert read[0] == written
-    assert all(value.utcoffset() == timedelta(0) for value in read)
-    assert [datetime.fromisoformat(text) for (text,) in as_returned] == read
+    parsed = [TypeAdapter(datetime).validate_python(text) for text in texts]
+    assert parsed == by_type
+    assert all(value.utcoffset() == timedelta(0) for value in parsed)

@@ -2,12 +2,14 @@
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Annotated
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import NullType
 
 from {{ cookiecutter.package_name }}.core.errors import Conflict
 from {{ cookiecutter.package_name }}.core.repository import Repository, columns_shown
@@ -66,6 +68,34 @@ async def test_unique_violation_becomes_conflict(add: Add) -> None:
 
 class IdAsText(BaseModel):
     id: str
+
+
+class Nullable(BaseModel):
+    id: uuid.UUID | None
+    created_at: datetime | None
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(strict=True)
+
+    id: uuid.UUID
+    created_at: datetime
+
+
+class Constrained(BaseModel):
+    id: Annotated[uuid.UUID, Field(strict=True)]
+    created_at: Annotated[datetime, BeforeValidator(lambda value: value)]
+
+
+@pytest.mark.parametrize(
+    ("schema", "read_raw"), [(Nullable, True), (Strict, False), (Constrained, False)]
+)
+def test_a_column_is_read_raw_only_for_a_lax_field_of_its_own_type(
+    schema: type[BaseModel], read_raw: bool
+) -> None:
+    columns = columns_shown(Item, schema)
+
+    assert [isinstance(column.type, NullType) for column in columns] == [read_raw] * 2
 
 
 async def test_columns_a_schema_shows_read_the_same_values_as_the_orm(

@@ -4,12 +4,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, DateTime, MetaData, TypeDecorator, Uuid, func
+from sqlalchemy import DateTime, FunctionElement, MetaData, TypeDecorator, Uuid, func
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import GenericFunction
 
 # Named constraints give Alembic stable names to diff and drop.
 NAMING_CONVENTION = {
@@ -21,41 +20,14 @@ NAMING_CONVENTION = {
 }
 
 
-class _SelectedInUTC(GenericFunction[datetime]):
-    """A `UTCDateTime` column as a SELECT returns it (`UTCDateTime.column_expression`)."""
-
-    _register = False
-    inherit_cache = True
-
-
-@compiles(_SelectedInUTC)
-def _as_stored(element: _SelectedInUTC, compiler: SQLCompiler, **kw: object) -> str:
-    """A server keeps the offset: the column as it is."""
-    return compiler.process(element.clauses, **kw)
-
-
-@compiles(_SelectedInUTC, "sqlite")
-def _with_utc_offset(element: _SelectedInUTC, compiler: SQLCompiler, **kw: object) -> str:
-    """SQLite keeps a UTC time as text with no offset; selected with `+00:00` after it, it is
-    ISO 8601 text that any parser reads as UTC. NULL stays NULL."""
-    return f"({compiler.process(element.clauses, **kw)} || '+00:00')"
-
-
 class UTCDateTime(TypeDecorator[datetime]):
     """A timestamp stored in UTC and always read back timezone-aware.
 
-    SQLite keeps no offset, so values are normalised on the way in, and selected with the
-    UTC offset appended (only in a statement's outermost columns, never where it compares,
-    orders or copies the stored text): read as the driver returns them, they are still
-    aware, which lets a schema parse them itself (`core.repository.columns_shown`).
+    SQLite keeps no offset, so values are normalised on the way in and tagged on the way out.
     """
 
     impl = DateTime(timezone=True)
     cache_ok = True
-
-    def column_expression(self, colexpr: ColumnElement[Any]) -> ColumnElement[datetime]:
-        """The column as selected: on SQLite, its text with the UTC offset."""
-        return _SelectedInUTC(colexpr, type_=self)
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         """Refuse naive datetimes and convert aware ones to UTC."""
@@ -66,12 +38,30 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        """Values read back, in UTC (any naive one, written by other means, taken as UTC)."""
+        """Tag values read back from the database as UTC."""
         if value is None:
             return None
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class WithUTCOffset(FunctionElement[Any]):
+    """A `UTCDateTime` column selected so that its driver's value reads as an aware time by
+    itself: on SQLite, which keeps a UTC time as text with no offset, that text with
+    `+00:00` after it; on a server, which keeps the offset, the column as it is."""
+
+    inherit_cache = True
+
+
+@compiles(WithUTCOffset)
+def _as_stored(element: WithUTCOffset, compiler: SQLCompiler, **kw: object) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(WithUTCOffset, "sqlite")
+def _with_offset_appended(element: WithUTCOffset, compiler: SQLCompiler, **kw: object) -> str:
+    return f"({compiler.process(element.clauses, **kw)} || '+00:00')"  # NULL stays NULL
 
 
 def utc_now() -> datetime:
