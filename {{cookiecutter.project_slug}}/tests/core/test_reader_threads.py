@@ -1,0 +1,71 @@
+"""SQLite's reads run on threads of their own, in their caller's context, and a read whose
+caller has gone before it started is not run."""
+
+import asyncio
+import contextvars
+import threading
+
+import pytest
+
+from {{ cookiecutter.package_name }}.core.db import ReaderThreads
+
+CALLER = contextvars.ContextVar[str]("CALLER")
+
+
+async def test_a_read_runs_on_a_reader_thread_in_the_callers_context() -> None:
+    threads = ReaderThreads(2, "database-read")
+    CALLER.set("request 1")
+
+    def where(suffix: str) -> str:
+        return f"{threading.current_thread().name} {CALLER.get()}{suffix}"
+
+    try:
+        assert await threads.run(where, "!") in {
+            "database-read_0 request 1!",
+            "database-read_1 request 1!",
+        }
+    finally:
+        threads.stop()
+
+
+async def test_a_reads_error_reaches_its_caller() -> None:
+    threads = ReaderThreads(1, "database-read")
+
+    def fail(message: str) -> None:
+        raise LookupError(message)
+
+    try:
+        with pytest.raises(LookupError, match="no such row"):
+            await threads.run(fail, "no such row")
+    finally:
+        threads.stop()
+
+
+async def test_a_read_whose_caller_went_away_before_it_started_is_not_run() -> None:
+    threads = ReaderThreads(1, "database-read")
+    release = threading.Event()
+    ran: list[str] = []
+    try:
+        busy = threads.run(lambda _: release.wait(5), None)
+        queued = threads.run(ran.append, "queued")
+        queued.cancel()
+        release.set()
+        assert await busy is True
+        await threads.run(ran.append, "after")
+    finally:
+        threads.stop()
+
+    assert ran == ["after"]
+
+
+async def test_stopping_ends_every_thread_after_the_reads_queued_before() -> None:
+    threads = ReaderThreads(2, "test-stop")
+    done = [threads.run(lambda n: n, n) for n in range(4)]
+    threads.stop()
+
+    assert await asyncio.gather(*done) == [0, 1, 2, 3]
+    for _ in range(50):
+        if not any(t.name.startswith("test-stop") for t in threading.enumerate()):
+            break
+        await asyncio.sleep(0.02)
+    assert not any(t.name.startswith("test-stop") for t in threading.enumerate())
