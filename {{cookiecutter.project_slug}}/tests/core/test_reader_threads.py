@@ -28,17 +28,55 @@ async def test_a_read_runs_on_a_reader_thread_in_the_callers_context() -> None:
         threads.stop()
 
 
-async def test_a_reads_error_reaches_its_caller() -> None:
-    threads = ReaderThreads(1, "database-read")
-
-    def fail(message: str) -> None:
-        raise LookupError(message)
-
+async def test_reads_run_at_once_on_as_many_threads_as_asked() -> None:
+    threads = ReaderThreads(2, "database-read")
+    both_running = threading.Barrier(2, timeout=5)
     try:
-        with pytest.raises(LookupError, match="no such row"):
-            await threads.run(fail, "no such row")
+        arrivals = await asyncio.gather(
+            threads.run(lambda _: both_running.wait(), None),
+            threads.run(lambda _: both_running.wait(), None),
+        )
+        assert sorted(arrivals) == [0, 1]
     finally:
         threads.stop()
+
+
+@pytest.mark.parametrize("error", [LookupError("no such row"), SystemExit(3)])
+async def test_a_reads_error_reaches_its_caller_and_its_thread_reads_on(
+    error: BaseException,
+) -> None:
+    threads = ReaderThreads(1, "database-read")
+
+    def fail(_: None) -> None:
+        raise error
+
+    try:
+        async with asyncio.timeout(5):  # a thread that died with the error never answers
+            with pytest.raises(type(error)):
+                await threads.run(fail, None)
+            assert await threads.run(str.upper, "next") == "NEXT"
+    finally:
+        threads.stop()
+
+
+async def test_a_read_whose_caller_went_away_while_it_ran_ends_quietly() -> None:
+    threads = ReaderThreads(1, "database-read")
+    loop = asyncio.get_running_loop()
+    reported: list[object] = []
+    loop.set_exception_handler(lambda _, context: reported.append(context))
+    release = threading.Event()
+    try:
+        running = threads.run(lambda _: release.wait(5), None)
+        await asyncio.sleep(0.05)  # taken by the thread
+        running.cancel()
+        release.set()
+        assert await threads.run(str.upper, "next") == "NEXT"
+        await asyncio.sleep(0)  # the first read's result has reached the loop by now
+    finally:
+        loop.set_exception_handler(None)
+        threads.stop()
+
+    assert reported == []
 
 
 async def test_a_read_whose_caller_went_away_before_it_started_is_not_run() -> None:

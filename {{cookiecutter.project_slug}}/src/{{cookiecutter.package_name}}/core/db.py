@@ -35,6 +35,7 @@ _OPENED_FILE = "opened_file"
 _RETURNED_AT = "returned_at"
 
 T = TypeVar("T")
+A = TypeVar("A")
 SQLiteConnectHook = Callable[[Dialect, ConnectionPoolEntry, list[Any], dict[str, Any]], None]
 
 
@@ -208,14 +209,35 @@ def _ping_after_idle(engine: Engine, idle_seconds: float) -> None:
     event.listen(engine, "checkout", ping_if_idle)
 
 
-def _settle(future: asyncio.Future[Any], succeeded: bool, outcome: Any) -> None:  # noqa: ANN401
+def _run_read(
+    context: contextvars.Context,
+    function: Callable[[Any], object],
+    argument: object,
+    loop: asyncio.AbstractEventLoop,
+    future: asyncio.Future[Any],
+) -> None:
+    """One read of `ReaderThreads`, on its thread: run in its caller's context unless the
+    caller went away before it started, its result or error handed to the caller's loop."""
+    if future.cancelled():
+        return
+    result: object = None
+    error: BaseException | None = None
+    try:
+        result = context.run(function, argument)
+    except BaseException as raised:  # handed to the caller, as an executor would
+        error = raised
+    with contextlib.suppress(RuntimeError):  # the loop has closed meanwhile
+        loop.call_soon_threadsafe(_settle, future, result, error)
+
+
+def _settle(future: asyncio.Future[Any], result: object, error: BaseException | None) -> None:
     """Give `future` the result or error of its read, unless its caller has gone."""
     if future.done():
         return
-    if succeeded:
-        future.set_result(outcome)
+    if error is None:
+        future.set_result(result)
     else:
-        future.set_exception(outcome)
+        future.set_exception(error)
 
 
 class ReaderThreads:
@@ -232,35 +254,29 @@ class ReaderThreads:
         self._queue: SimpleQueue[tuple[Any, ...] | None] = SimpleQueue()
         self._started = False
 
-    def run(self, function: Callable[[Any], T], argument: object) -> asyncio.Future[T]:
+    def run(self, function: Callable[[A], T], argument: A) -> asyncio.Future[T]:
         """`function(argument)` run on one of the threads, in the caller's context (request
         id, trace); the future holds its result or its error."""
         if not self._started:
-            self._started = True
             for number in range(self._count):
                 name = f"{self._name}_{number}"
                 threading.Thread(target=self._serve, name=name, daemon=True).start()
+            self._started = True
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         self._queue.put((contextvars.copy_context(), function, argument, loop, future))
         return future
 
     def stop(self) -> None:
-        """End each thread once the reads queued before are done."""
+        """End each thread once the reads queued before are done; a read queued after
+        would never run (`Database.dispose` makes new threads)."""
         for _ in range(self._count if self._started else 0):
             self._queue.put(None)
 
     def _serve(self) -> None:
         while (work := self._queue.get()) is not None:
-            context, function, argument, loop, future = work
-            if future.cancelled():  # its caller went away before the read started
-                continue
-            try:
-                outcome = (True, context.run(function, argument))
-            except BaseException as error:  # handed to the caller, as an executor would
-                outcome = (False, error)
-            with contextlib.suppress(RuntimeError):  # the loop has closed meanwhile
-                loop.call_soon_threadsafe(_settle, future, *outcome)
+            _run_read(*work)
+            del work  # an idle thread keeps no caller's context, rows or error
 
 
 class Database:
@@ -302,15 +318,15 @@ class Database:
         self.reader_threads = ReaderThreads(self._read_threads, "database-read")
         self._free_places = asyncio.Semaphore(self._read_places)
 
-    async def _take_a_place(self) -> None:
+    async def _take_a_place(self, places: asyncio.Semaphore) -> None:
         """A place for one more read: at once while one is free, else within the pool's
         timeout, as a pooled connection would be."""
-        if not self._free_places.locked():
-            await self._free_places.acquire()  # returns without waiting
+        if not places.locked():
+            await places.acquire()  # returns without waiting
             return
         try:
             async with asyncio.timeout(self._read_timeout):
-                await self._free_places.acquire()
+                await places.acquire()
         except TimeoutError:
             raise PoolTimeoutError(f"no read ended within {self._read_timeout} s") from None
 
@@ -321,11 +337,12 @@ class Database:
             # The bridge AsyncSession.run_sync is built on. AsyncConnection.run_sync would
             # need a connection checked out first, and measured no faster than three calls.
             return await greenlet_spawn(self._on_reader, read)
-        await self._take_a_place()
+        places = self._free_places  # given back here even if `dispose` makes new ones meanwhile
+        await self._take_a_place(places)
         try:
             return await self.reader_threads.run(self._on_reader, read)
         finally:
-            self._free_places.release()
+            places.release()
 
     def _on_reader(self, read: Callable[[Connection], T]) -> T:
         with self.reader.connect() as connection:
