@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from limits import parse
 from redis.asyncio import Redis
+from redis.utils import HIREDIS_AVAILABLE
 
 from {{ cookiecutter.package_name }}.application import create_app
 from {{ cookiecutter.package_name }}.core.cache import CacheStats
@@ -77,6 +78,11 @@ async def test_limits_and_cache_share_one_pool_built_from_settings(
     options = stores.pool.connection_kwargs
     assert options["socket_timeout"] == settings.redis_socket_timeout_seconds
     assert options["socket_connect_timeout"] == settings.redis_connect_timeout_seconds
+
+
+def test_replies_are_parsed_by_hiredis() -> None:
+    # The `redis[hiredis]` extra: without it redis-py falls back to its own, slower parser.
+    assert HIREDIS_AVAILABLE
 
 
 async def test_cache_entries_live_under_the_prefix_and_expire_in_redis(
