@@ -121,7 +121,9 @@ def test_redis_brings_its_module_dependency_and_settings_only_when_chosen(
     pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
     settings = (project / ".env.example").read_text(encoding="utf-8").splitlines()
 
-    assert any(name.startswith("redis>") for name in pyproject["project"]["dependencies"]) is (
+    # Replies parsed by hiredis, the client's C parser.
+    assert ("redis[hiredis]>=6.4" in pyproject["project"]["dependencies"]) is chosen
+    assert any(name.startswith("redis") for name in pyproject["project"]["dependencies"]) is (
         chosen
     )
     assert bool(list(project.glob("src/*/core/redis.py"))) is chosen
