@@ -1,20 +1,29 @@
-"""Redis: counts and cache entries that every instance shares, on one pool; and a service that
-keeps answering while Redis is down. Runs against the Redis the settings name (REDIS_URL)."""
+"""Redis: counts and cache entries that every instance shares; the rate limits' connection of
+their own; and a service that keeps answering while Redis is down. Runs against the Redis the
+settings name (REDIS_URL)."""
 
+import asyncio
 import socket
-from collections.abc import AsyncIterator
+import time
+from asyncio import StreamReader, StreamWriter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 from limits import parse
+from limits.errors import StorageError
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.utils import HIREDIS_AVAILABLE
 
 from {{ cookiecutter.package_name }}.application import create_app
 from {{ cookiecutter.package_name }}.core.cache import CacheStats
-from {{ cookiecutter.package_name }}.core.redis import RedisStores
+from {{ cookiecutter.package_name }}.core.redis import RedisStores, ScriptConnection
 from {{ cookiecutter.package_name }}.core.stores import Stores, open_stores
 from {{ cookiecutter.package_name }}.settings import Settings
 from tests.conftest import ME_URL, PASSWORD, Account, http_client, logged_events, login, own_app
@@ -59,7 +68,7 @@ async def connections_named(redis: Redis, name: str) -> int:
     return sum(client["name"] == name for client in clients)
 
 
-async def test_limits_and_cache_share_one_pool_built_from_settings(
+async def test_limits_and_cache_connect_as_the_settings_say(
     pool_settings: Settings, redis: Redis
 ) -> None:
     settings = pool_settings
@@ -72,12 +81,153 @@ async def test_limits_and_cache_share_one_pool_built_from_settings(
     open_connections = await connections_named(redis, name)
     await stores.close()
 
-    assert open_connections == 1
+    assert open_connections == 2  # the limits' own and one of the pool's
     assert await connections_named(redis, name) == 0
     assert stores.pool.max_connections == settings.redis_pool_size
     options = stores.pool.connection_kwargs
     assert options["socket_timeout"] == settings.redis_socket_timeout_seconds
     assert options["socket_connect_timeout"] == settings.redis_connect_timeout_seconds
+
+
+# Fails when asked to, and otherwise returns its key and argument.
+SCRIPT = "if ARGV[1] == 'fail' then return redis.error_reply('refused') end return {KEYS, ARGV}"
+
+
+def redis_stores(settings: Settings) -> RedisStores:
+    stores = open_stores(settings)
+    assert isinstance(stores, RedisStores)
+    return stores
+
+
+@pytest.fixture
+async def script(pool_settings: Settings) -> AsyncIterator[ScriptConnection]:
+    """The script on a connection opened as the stores' pool opens its own."""
+    stores = redis_stores(pool_settings)
+    connection = ScriptConnection(stores.pool, SCRIPT)
+    yield connection
+    await connection.close()
+    await stores.close()
+
+
+async def test_script_calls_share_one_connection_and_keep_their_order(
+    script: ScriptConnection, pool_settings: Settings, redis: Redis
+) -> None:
+    replies = await asyncio.gather(*(script(("key",), (number,)) for number in range(200)))
+
+    assert replies == [[[b"key"], [str(number).encode()]] for number in range(200)]
+    assert await connections_named(redis, pool_settings.redis_key_prefix.rstrip(":")) == 1
+
+
+async def test_a_flushed_script_is_sent_again(script: ScriptConnection, redis: Redis) -> None:
+    await script(("key",), ("before",))
+    await redis.script_flush()
+
+    assert await script(("key",), ("after",)) == [[b"key"], [b"after"]]
+
+
+async def test_an_error_reply_is_raised_and_the_connection_serves_on(
+    script: ScriptConnection,
+) -> None:
+    replies = await asyncio.gather(
+        script(("key",), ("fail",)), script(("key",), ("next",)), return_exceptions=True
+    )
+
+    assert isinstance(replies[0], ResponseError)
+    assert str(replies[0]).endswith("refused")
+    assert replies[1] == [[b"key"], [b"next"]]
+
+
+async def test_a_lost_connection_is_opened_again(
+    script: ScriptConnection, pool_settings: Settings, redis: Redis
+) -> None:
+    await script(("key",), (1,))
+    name = pool_settings.redis_key_prefix.rstrip(":")
+    [own] = [client for client in await redis.client_list() if client["name"] == name]
+    await redis.client_kill_filter(_id=own["id"])
+
+    outcomes = [await outcome(script(("key",), (1,))) for _ in range(3)]
+
+    # The first call may find out that the connection was lost; the next open a new one.
+    assert outcomes[1:] == [[[b"key"], [b"1"]]] * 2
+    assert outcomes[0] == [[b"key"], [b"1"]] or isinstance(outcomes[0], RedisConnectionError)
+
+
+async def outcome(call: Awaitable[object]) -> object:
+    """What `call` returns, or the Redis or storage error it raises."""
+    try:
+        return await call
+    except (RedisError, StorageError) as error:
+        return error
+
+
+def answering(answer: bytes) -> Callable[[StreamReader, StreamWriter], Awaitable[None]]:
+    """A server's connection handler that writes `answer` to what it reads, and closes."""
+
+    async def handle(reader: StreamReader, writer: StreamWriter) -> None:
+        if await reader.read(4096):
+            writer.write(answer)
+        await reader.read()
+        writer.close()
+
+    return handle
+
+
+@asynccontextmanager
+async def stores_on(
+    settings: Settings, handle: Callable[[StreamReader, StreamWriter], Awaitable[None]]
+) -> AsyncIterator[RedisStores]:
+    """Stores whose Redis is a server on this loop that `handle` answers."""
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    url = f"redis://127.0.0.1:{port}/0"
+    stores = redis_stores(settings.model_copy(update={"redis_url": url}))
+    async with server:
+        yield stores
+        await stores.close()
+
+
+async def test_a_silent_server_fails_the_waiting_calls_together_on_its_timeout(
+    pool_settings: Settings,
+) -> None:
+    settings = pool_settings.model_copy(update={"redis_socket_timeout_seconds": 0.2})
+    async with stores_on(settings, answering(b"")) as stores:
+        started = time.perf_counter()
+        counts = [stores.rate_limits.count(parse("1/minute"), "p", "k", hit=True) for _ in range(5)]
+        outcomes = await asyncio.gather(*counts, return_exceptions=True)
+        waited = time.perf_counter() - started
+
+    causes = [o.storage_error for o in outcomes if isinstance(o, StorageError)]
+    assert len(causes) == 5
+    assert all(isinstance(cause, RedisTimeoutError) for cause in causes)
+    assert waited < 0.2 * 3  # together: one after another would take five times as long
+
+
+async def test_a_garbled_reply_fails_the_call(pool_settings: Settings) -> None:
+    async with stores_on(pool_settings, answering(b"?not redis\r\n")) as stores:
+        failed = await outcome(stores.rate_limits.count(parse("1/minute"), "p", "k", hit=True))
+
+    assert isinstance(failed, StorageError)
+    assert "Unreadable reply" in str(failed.storage_error)
+
+
+async def test_the_connection_selects_the_database_and_authenticates(
+    pool_settings: Settings,
+) -> None:
+    url = str(pool_settings.redis_url).rsplit("/", 1)[0]
+    other = redis_stores(pool_settings.model_copy(update={"redis_url": f"{url}/1"}))
+    await other.rate_limits.count(parse("1/minute"), "p", "k", hit=True)
+    in_database_1 = [key async for key in other.client.scan_iter(match="*limits:p/k/*")]
+    await other.clear()
+    await other.close()
+    # The tests' Redis has no password: AUTH is refused, which shows that it was sent.
+    with_password = url.replace("redis://", "redis://someone:secret@", 1)
+    stores = redis_stores(pool_settings.model_copy(update={"redis_url": with_password}))
+    refused = await outcome(stores.rate_limits.count(parse("1/minute"), "p", "k", hit=True))
+    await stores.close()
+
+    assert len(in_database_1) == 1
+    assert isinstance(refused, StorageError)
+    assert "AUTH" in str(refused.storage_error) or "password" in str(refused.storage_error)
 
 
 def test_replies_are_parsed_by_hiredis() -> None:
