@@ -141,8 +141,9 @@ class Settings(BaseSettings):
     server_graceful_shutdown_seconds: PositiveFloat = 20
 
     # Redis, shared by every replica: with REDIS_URL set, rate-limit counts and the cache live
-    # there (core/redis.py, in services baked with the Redis option). One pool per process,
-    # with short timeouts: an unreachable Redis is bypassed, and should cost a request little.
+    # there (core/redis.py, in services baked with the Redis option). A pool per process for
+    # the cache, a connection of their own for the rate limits, with short timeouts: an
+    # unreachable Redis is bypassed, and should cost a request little.
     redis_url: RedisDsn | None = None
     redis_pool_size: PositiveInt = 20
     redis_pool_timeout_seconds: float = Field(default=0.25, gt=0)  # waiting for a connection
@@ -256,7 +257,7 @@ class Settings(BaseSettings):
         if uri.removeprefix("async+").startswith(("redis", "valkey")):
             raise ValueError(
                 "RATE_LIMIT_STORAGE_URI cannot name a Redis: set REDIS_URL instead, and rate "
-                "limits count there on the service's one connection pool"
+                "limits count there on the service's own connection"
             )
         if self.redis_url is not None and uri:
             raise ValueError(

@@ -161,9 +161,12 @@ async def outcome(call: Awaitable[object]) -> object:
 
 
 def answering(answer: bytes) -> Callable[[StreamReader, StreamWriter], Awaitable[None]]:
-    """A server's connection handler that writes `answer` to what it reads, and closes."""
+    """A server's connection handler that accepts the client's name, then writes `answer` to
+    what it reads next, and closes."""
 
     async def handle(reader: StreamReader, writer: StreamWriter) -> None:
+        await reader.read(4096)
+        writer.write(b"+OK\r\n")  # CLIENT SETNAME
         if await reader.read(4096):
             writer.write(answer)
         await reader.read()
@@ -358,7 +361,7 @@ async def test_clearing_deletes_only_the_keys_under_the_prefix(
     assert left == {neighbour.encode()}
 
 
-async def test_shutdown_closes_the_pool(pool_settings: Settings, redis: Redis) -> None:
+async def test_shutdown_closes_the_connections(pool_settings: Settings, redis: Redis) -> None:
     settings = pool_settings
     app = create_app(settings)
     async with app.router.lifespan_context(app), http_client(app) as client:

@@ -115,6 +115,22 @@ def test_trimming_does_not_remove_a_control_character_unseen() -> None:
     assert Named.model_validate({"name": " Ada "}).name == "Ada"
 
 
+class Bounded(RequestSchema):
+    """Trimmed fields with a length the document declares, required and optional."""
+
+    name: Annotated[FilledLine, Field(max_length=5)]
+    nickname: Annotated[Trimmed | None, Field(max_length=5)] = None
+
+
+def test_the_declared_length_bounds_the_text_as_sent_before_trimming() -> None:
+    # The document says maxLength 5: a client checking it refuses " abcde", so must we.
+    for sent in ({"name": " abcde"}, {"name": "Ada", "nickname": "abcde "}):
+        with pytest.raises(ValidationError, match="at most 5 characters"):
+            Bounded.model_validate(sent)
+    bounded = Bounded.model_validate({"name": " abc ", "nickname": "abcd "})
+    assert (bounded.name, bounded.nickname) == ("abc", "abcd")
+
+
 def test_the_json_schema_states_what_text_may_hold() -> None:
     properties = Note.model_json_schema()["properties"]
 

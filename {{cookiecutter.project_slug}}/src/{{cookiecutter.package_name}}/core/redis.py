@@ -9,7 +9,8 @@ The cache and the occasional commands go through redis-py's connection pool. The
 limits, which make one script call on every request, have a connection of their own
 (`ScriptConnection`): their calls are written to it as they come and the replies matched
 to them in order, with no pool to check a connection out of. Through redis-py's client, a
-call counted about four times the instructions, a fifth of a whole `users/me` request. The
+call counted about five times the instructions, and the rate limit a fifth of a whole
+`users/me` request. The
 connection is opened as the pool's would be (TLS, AUTH, client name, database); with the
 OpenTelemetry option, redis-py's calls are traced and these are not.
 """
@@ -176,17 +177,14 @@ class _Replies(asyncio.Protocol):
             if not waiting.done():
                 waiting.set_exception(error)
 
-    def time_out(self) -> None:
-        """A reply is late: the connection is taken for lost, as redis-py's would be."""
-        self.fail(RedisTimeoutError("Timeout reading from Redis"))
+    def time_out(self, reply: asyncio.Future[Reply]) -> None:
+        """`reply` is late: the connection is taken for lost, as redis-py's would be."""
+        if not reply.done():  # not answered in the same turn of the loop as this timer
+            self.fail(RedisTimeoutError("Timeout reading from Redis"))
 
     def close(self) -> None:
-        """Close the connection once the commands queued are written; replies still owed
-        are not read."""
-        if self._transport is not None:
-            self._write()
-            self._transport.close()
-            self._transport = None
+        """Close the connection now; calls still waiting fail."""
+        self.fail(RedisConnectionError("Connection to Redis closed by the service"))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._transport = None
@@ -252,7 +250,7 @@ class ScriptConnection:
 
     async def _reply(self, replies: _Replies, command: bytes) -> Reply:
         reply = replies.send(command)
-        late = reply.get_loop().call_later(self._timeout, replies.time_out)
+        late = reply.get_loop().call_later(self._timeout, replies.time_out, reply)
         try:
             return await reply
         finally:

@@ -1,5 +1,6 @@
 """Base classes that fix one configuration for every request and response schema."""
 
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from typing import Annotated, ClassVar, Final
@@ -131,6 +132,14 @@ class RequestSchema(BaseModel):
         multi_line = info.field_name in cls._multi_line_fields
         for text in _texts(value):
             refuse_control_characters(text, multi_line=multi_line)
+        # The document's `maxLength` bounds the text as sent; trimming comes later.
+        limit = _declared_max_lengths(cls).get(info.field_name or "")
+        if limit is not None and isinstance(value, str) and len(value) > limit:
+            raise PydanticCustomError(
+                "string_too_long",
+                "String should have at most {max_length} characters",
+                {"max_length": limit},
+            )
         return value
 
 
@@ -143,6 +152,19 @@ FilledLine = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1),
     Field(json_schema_extra={"pattern": FILLED_LINE_PATTERN}),
 ]
+
+
+@functools.cache
+def _declared_max_lengths(schema: type[BaseModel]) -> dict[str, int]:
+    """The `maxLength` the API document gives each text field of `schema`, by field name."""
+    properties = schema.model_json_schema()["properties"]
+    limits = {}
+    for name, field in schema.model_fields.items():
+        declared = properties.get(field.alias or name, {})
+        for option in (declared, *declared.get("anyOf", ())):
+            if "maxLength" in option:
+                limits[name] = option["maxLength"]
+    return limits
 
 
 def _integral_float_as_int(value: object) -> object:
