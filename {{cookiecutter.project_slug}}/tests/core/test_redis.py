@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from limits import parse
 from limits.errors import StorageError
+from redis._defaults import get_default_socket_keepalive_options
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
@@ -116,6 +117,48 @@ async def test_script_calls_share_one_connection_and_keep_their_order(
 
     assert replies == [[[b"key"], [str(number).encode()]] for number in range(200)]
     assert await connections_named(redis, pool_settings.redis_key_prefix.rstrip(":")) == 1
+
+
+async def test_a_cancelled_call_leaves_the_others_their_own_replies(
+    script: ScriptConnection,
+) -> None:
+    calls = [asyncio.ensure_future(script(("key",), (number,))) for number in range(3)]
+    await asyncio.sleep(0)  # all three written
+    calls[1].cancel()
+    replies = await asyncio.gather(*calls, return_exceptions=True)
+
+    assert replies[0] == [[b"key"], [b"0"]]
+    assert isinstance(replies[1], asyncio.CancelledError)
+    assert replies[2] == [[b"key"], [b"2"]]
+    assert await script(("key",), (3,)) == [[b"key"], [b"3"]]
+
+
+async def test_the_connection_keeps_itself_alive_as_redis_py_would(
+    script: ScriptConnection,
+) -> None:
+    await script(("key",), (1,))
+    connection = script.socket
+    assert connection is not None
+
+    assert connection.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+    for option, value in get_default_socket_keepalive_options().items():
+        assert connection.getsockopt(socket.IPPROTO_TCP, option) == value
+
+
+async def test_closing_while_it_opens_leaves_no_connection(
+    pool_settings: Settings, redis: Redis
+) -> None:
+    stores = redis_stores(pool_settings)
+    counting = asyncio.ensure_future(
+        stores.rate_limits.count(parse("1/minute"), "p", "k", hit=True)
+    )
+    await asyncio.sleep(0)  # opening
+    await stores.close()
+    counted = await outcome(counting)
+
+    assert isinstance(counted, StorageError)
+    assert "closed by the service" in str(counted.storage_error)
+    assert await connections_named(redis, pool_settings.redis_key_prefix.rstrip(":")) == 0
 
 
 async def test_a_flushed_script_is_sent_again(script: ScriptConnection, redis: Redis) -> None:

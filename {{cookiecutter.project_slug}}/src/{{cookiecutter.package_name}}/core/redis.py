@@ -19,9 +19,10 @@ import asyncio
 import hashlib
 import re
 import secrets
+import socket
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
 
@@ -29,7 +30,7 @@ import hiredis
 from limits import RateLimitItem
 from limits.errors import StorageError
 from pydantic import RedisDsn
-from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis, SSLConnection
+from redis.asyncio import BlockingConnectionPool, Connection, ConnectionPool, Redis, SSLConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -133,6 +134,7 @@ class _Replies(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast("asyncio.Transport", transport)
+        self.socket: socket.socket = transport.get_extra_info("socket")
 
     def send(self, command: bytes) -> asyncio.Future[Reply]:
         """Queue `command`; its reply, or an error reply as a `ResponseError`, to await.
@@ -202,34 +204,37 @@ class ScriptConnection:
     """
 
     def __init__(self, pool: ConnectionPool, source: str) -> None:
-        options = pool.connection_kwargs
-        self._host: str = options.get("host", "localhost")
-        self._port: int = options.get("port", 6379)
-        self._tls = (
-            pool.connection_class(**options).ssl_context.get()
-            if issubclass(pool.connection_class, SSLConnection)
+        # One of the pool's connections, never opened: its settings are the ones to copy.
+        like = pool.connection_class(**pool.connection_kwargs)
+        if not isinstance(like, Connection):
+            raise TypeError(f"TCP connections only, not {type(like).__name__}")
+        self._host, self._port = like.host, int(like.port)
+        self._tls = like.ssl_context.get() if isinstance(like, SSLConnection) else None
+        self._keepalive = (
+            cast("Mapping[int, int | bytes]", like.socket_keepalive_options)
+            if like.socket_keepalive
             else None
         )
-        self._connect_timeout: float = options["socket_connect_timeout"]
-        self._timeout: float = options["socket_timeout"]
-        self._greeting = self._handshake(options)
+        self._connect_timeout = like.socket_connect_timeout
+        self._timeout: float = pool.connection_kwargs["socket_timeout"]  # RedisStores sets it
+        self._greeting = []
+        if like.password:
+            credentials = [like.username, like.password] if like.username else [like.password]
+            self._greeting.append(_command("AUTH", *credentials))
+        if like.client_name:
+            self._greeting.append(_command("CLIENT", "SETNAME", like.client_name))
+        if like.db:
+            self._greeting.append(_command("SELECT", like.db))
         self._source = source
         self._sha = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()
         self._replies: _Replies | None = None
         self._opening: asyncio.Future[_Replies] | None = None
+        self._closings = 0
 
-    @staticmethod
-    def _handshake(options: dict[str, Any]) -> list[bytes]:
-        """What redis-py sends on a new connection, for the options this service sets."""
-        commands = []
-        if password := options.get("password"):
-            username = options.get("username")
-            commands.append(_command("AUTH", *([username] if username else []), password))
-        if name := options.get("client_name"):
-            commands.append(_command("CLIENT", "SETNAME", name))
-        if database := options.get("db"):
-            commands.append(_command("SELECT", database))
-        return commands
+    @property
+    def socket(self) -> socket.socket | None:
+        """The open connection's socket, if any: to look at, not to use."""
+        return self._replies.socket if self._replies is not None else None
 
     async def __call__(self, keys: Sequence[str], arguments: Sequence[Argument]) -> Reply:
         """Run the script on `keys` and `arguments`; its reply. Redis errors are raised."""
@@ -260,11 +265,12 @@ class ScriptConnection:
         """The connection, opened once for every call waiting for it: when opening fails,
         they all fail at once rather than each trying in turn."""
         if self._opening is None or self._opening.done():
-            self._opening = asyncio.ensure_future(self._connect())
+            self._opening = asyncio.ensure_future(self._connect(self._closings))
             self._opening.add_done_callback(_retrieve)
         return await asyncio.shield(self._opening)
 
-    async def _connect(self) -> _Replies:
+    async def _connect(self, closings: int) -> _Replies:
+        """A new connection; closed again if `close` is called before it is ready."""
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(self._connect_timeout):
@@ -275,20 +281,41 @@ class ScriptConnection:
             raise RedisConnectionError(
                 f"Error connecting to {self._host}:{self._port}: {error!r}"
             ) from error
-        for command in self._greeting:
-            reply = await self._reply(replies, command)
-            if isinstance(reply, ResponseError):
-                replies.close()
-                raise reply
+        try:
+            await self._greet(replies)
+        except BaseException:
+            replies.close()
+            raise
+        if closings != self._closings:  # `close` ran meanwhile: this one must not stay open
+            replies.close()
+            await replies.closed
+            raise RedisConnectionError("Connection to Redis closed by the service")
         self._replies = replies
         return replies
 
+    async def _greet(self, replies: _Replies) -> None:
+        """Set the connection up as redis-py would: keepalive, AUTH, name, database."""
+        if self._keepalive is not None:  # a peer gone silent is noticed while idle
+            with_keepalive(replies.socket, self._keepalive)
+        for command in self._greeting:
+            reply = await self._reply(replies, command)
+            if isinstance(reply, ResponseError):
+                raise reply
+
     async def close(self) -> None:
-        """Close the connection, if open, and wait until it is."""
+        """Close the connection, and any being opened, and wait until it is closed."""
+        self._closings += 1
         replies, self._replies = self._replies, None
         if replies is not None:
             replies.close()
             await replies.closed
+
+
+def with_keepalive(connection: socket.socket, options: Mapping[int, int | bytes]) -> None:
+    """Turn TCP keepalive on for `connection`, with redis-py's `socket_keepalive_options`."""
+    connection.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for option, value in options.items():
+        connection.setsockopt(socket.IPPROTO_TCP, option, value)
 
 
 def _retrieve(opening: "asyncio.Future[_Replies]") -> None:
