@@ -8,15 +8,14 @@ import time
 from asyncio import StreamReader, StreamWriter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 from limits import parse
 from limits.errors import StorageError
-from redis._defaults import get_default_socket_keepalive_options
-from redis.asyncio import Redis
+from redis.asyncio import Connection, Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -122,8 +121,9 @@ async def test_script_calls_share_one_connection_and_keep_their_order(
 async def test_a_cancelled_call_leaves_the_others_their_own_replies(
     script: ScriptConnection,
 ) -> None:
+    await script(("key",), ("open",))
     calls = [asyncio.ensure_future(script(("key",), (number,))) for number in range(3)]
-    await asyncio.sleep(0)  # all three written
+    await asyncio.sleep(0)  # all three sent: the second's reply comes, for no one
     calls[1].cancel()
     replies = await asyncio.gather(*calls, return_exceptions=True)
 
@@ -134,14 +134,19 @@ async def test_a_cancelled_call_leaves_the_others_their_own_replies(
 
 
 async def test_the_connection_keeps_itself_alive_as_redis_py_would(
-    script: ScriptConnection,
+    script: ScriptConnection, pool_settings: Settings
 ) -> None:
+    pool = redis_stores(pool_settings).pool
+    like = pool.connection_class(**pool.connection_kwargs)
+    assert isinstance(like, Connection)
+    pools_own = cast("dict[int, int]", like.socket_keepalive_options)
     await script(("key",), (1,))
     connection = script.socket
     assert connection is not None
 
     assert connection.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
-    for option, value in get_default_socket_keepalive_options().items():
+    assert pools_own
+    for option, value in pools_own.items():
         assert connection.getsockopt(socket.IPPROTO_TCP, option) == value
 
 

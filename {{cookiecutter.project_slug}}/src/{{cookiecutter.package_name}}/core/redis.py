@@ -10,9 +10,9 @@ limits, which make one script call on every request, have a connection of their 
 (`ScriptConnection`): their calls are written to it as they come and the replies matched
 to them in order, with no pool to check a connection out of. Through redis-py's client, a
 call counted about five times the instructions, and the rate limit a fifth of a whole
-`users/me` request. The
-connection is opened as the pool's would be (TLS, AUTH, client name, database); with the
-OpenTelemetry option, redis-py's calls are traced and these are not.
+`users/me` request. The connection is opened as the pool's would be (TLS, keepalive, AUTH,
+client name, database); with the OpenTelemetry option, redis-py's calls are traced and
+these are not.
 """
 
 import asyncio
@@ -296,7 +296,10 @@ class ScriptConnection:
     async def _greet(self, replies: _Replies) -> None:
         """Set the connection up as redis-py would: keepalive, AUTH, name, database."""
         if self._keepalive is not None:  # a peer gone silent is noticed while idle
-            with_keepalive(replies.socket, self._keepalive)
+            try:
+                with_keepalive(replies.socket, self._keepalive)
+            except OSError as error:  # an option this platform refuses, as redis-py reports it
+                raise RedisConnectionError(f"Cannot set TCP keepalive: {error!r}") from error
         for command in self._greeting:
             reply = await self._reply(replies, command)
             if isinstance(reply, ResponseError):
@@ -305,6 +308,8 @@ class ScriptConnection:
     async def close(self) -> None:
         """Close the connection, and any being opened, and wait until it is closed."""
         self._closings += 1
+        if self._opening is not None and not self._opening.done():
+            await asyncio.wait([self._opening])  # it closes what it opened, seeing `_closings`
         replies, self._replies = self._replies, None
         if replies is not None:
             replies.close()
