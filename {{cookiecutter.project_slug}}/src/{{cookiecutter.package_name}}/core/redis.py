@@ -382,8 +382,8 @@ class RedisStores:
         )
         self.client = Redis(connection_pool=self.pool)
         self.cache: CacheBackend = RedisCacheBackend(self.client, f"{self.prefix}cache:")
-        self.window = RedisWindow(self.client, f"{self.prefix}limits:")
-        self.rate_limits: Window = self.window
+        self._window = RedisWindow(self.client, f"{self.prefix}limits:")
+        self.rate_limits: Window = self._window
 
     async def clear(self) -> None:
         """Delete every key under the prefix."""
@@ -391,7 +391,7 @@ class RedisStores:
 
     async def close(self) -> None:
         """Close every connection."""
-        await self.window.close()
+        await self._window.close()
         await self.pool.aclose()
 
 
